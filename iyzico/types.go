@@ -13,7 +13,7 @@ const (
 	PathInit         = "/v1/mass/payout/init"
 	PathAuth         = "/v1/mass/payout/auth"
 	PathRetrieve     = "/v1/mass/payout/retrieve"
-	PathCancelPrefix = "/v1/mass/payout/cancel/"          // + requestId
+	PathCancelPrefix = "/v1/mass/payout/cancel/"         // + requestId
 	PathItemPrefix   = "/v1/mass/payout/retrieve/items/" // + referenceCode
 	PathBalance      = "/v1/mass/payout/balance"
 )
@@ -132,15 +132,15 @@ func ItemFinal(status string) bool {
 
 // Mass payout statuses (iyzico.md §4.2; treat as an open set).
 const (
-	PayoutInit                     = "INIT"
-	PayoutInProgress               = "IN_PROGRESS"
-	PayoutPublishedToQueue         = "PUBLISHED_TO_QUEUE"
-	PayoutSuccess                  = "SUCCESS"
-	PayoutCompleted                = "COMPLETED"
-	PayoutFail                     = "FAIL"
-	PayoutInsufficientBalance      = "INSUFFICIENT_BALANCE"
-	PayoutIyzicoInsufficientBalance= "IYZICO_INSUFFICIENT_BALANCE"
-	PayoutCanceled                 = "CANCELED"
+	PayoutInit                      = "INIT"
+	PayoutInProgress                = "IN_PROGRESS"
+	PayoutPublishedToQueue          = "PUBLISHED_TO_QUEUE"
+	PayoutSuccess                   = "SUCCESS"
+	PayoutCompleted                 = "COMPLETED"
+	PayoutFail                      = "FAIL"
+	PayoutInsufficientBalance       = "INSUFFICIENT_BALANCE"
+	PayoutIyzicoInsufficientBalance = "IYZICO_INSUFFICIENT_BALANCE"
+	PayoutCanceled                  = "CANCELED"
 )
 
 // Amount is a money amount. Value is encoded as a JSON number with exactly the digits it holds
