@@ -1,0 +1,321 @@
+// Package config loads masspayout's configuration from the environment (DESIGN.md §4). Load is the
+// only entry point; it takes a getenv function so tests pass a map. Every variable has its default
+// beside its field, and a bad value is reported with the variable's name and the allowed values.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Sandbox credentials: the built-in fake iyzico accepts these unless IYZICO_API_KEY and
+// IYZICO_SECRET_KEY say otherwise.
+const (
+	SandboxAPIKey    = "sandbox-masspayout-key"
+	SandboxSecretKey = "sandbox-masspayout-secret"
+)
+
+// Config is the whole configuration. Zero values are never used: Load fills every field.
+type Config struct {
+	// RedisURL is REDIS_URL (redis://, rediss://, redis-sentinel://). Empty: an embedded in-memory
+	// Redis for run and serve only. It may hold a password, so it is a Secret.
+	RedisURL Secret
+
+	IyzicoBaseURL   string        // IYZICO_BASE_URL; empty: the built-in sandbox, started in-process
+	IyzicoAPIKey    Secret        // IYZICO_API_KEY; default SandboxAPIKey, required with IYZICO_BASE_URL
+	IyzicoSecretKey Secret        // IYZICO_SECRET_KEY; default SandboxSecretKey, required with IYZICO_BASE_URL
+	IyzicoLocale    string        // IYZICO_LOCALE: tr (default) or en
+	IyzicoTimeout   time.Duration // IYZICO_TIMEOUT: per call, default 30s
+	IyzicoRateLimit int           // IYZICO_RATE_LIMIT: requests/s over all worker processes, default 10, 0 = none
+
+	ChunkSize         int           // CHUNK_SIZE: items per iyzico mass payout, default 500
+	WorkerConcurrency int           // WORKER_CONCURRENCY: default 10
+	MaxRetry          int           // MAX_RETRY: default 25
+	RetryBaseDelay    time.Duration // RETRY_BASE_DELAY: default 2s
+	RetryMaxDelay     time.Duration // RETRY_MAX_DELAY: default 10m
+
+	Approval         string        // APPROVAL: manual (default) or auto
+	ApprovalFourEyes bool          // APPROVAL_FOUR_EYES: default false
+	PollInterval     time.Duration // POLL_INTERVAL: first retrieve after auth, default 1m
+	PollMaxInterval  time.Duration // POLL_MAX_INTERVAL: default 1h
+	PollFor          time.Duration // POLL_FOR: give up polling after, default 168h
+
+	HTTPAddr       string  // HTTP_ADDR: default 127.0.0.1:8080
+	APITokens      []Token // API_TOKENS: name:role:token,...
+	UIUsername     string  // UI_USERNAME
+	UIPassword     Secret  // UI_PASSWORD
+	UIReadWrite    bool    // UI_READ_WRITE: asynqmon may mutate tasks, default false
+	PrometheusURL  string  // PROMETHEUS_URL: shown by asynqmon when set
+	MetricsAddr    string  // METRICS_ADDR: the worker's /metrics listener, default 127.0.0.1:9090 (empty = off)
+	MaxUploadBytes int64   // MAX_UPLOAD_BYTES: default 512 MiB
+
+	CallbackSecret Secret        // CALLBACK_SECRET: signs batch callbacks
+	ResultsDir     string        // RESULTS_DIR: default results
+	LedgerTTL      time.Duration // LEDGER_TTL: how long a final batch's ledger is kept, default 2160h
+
+	ScheduleFile string        // SCHEDULE_FILE
+	CatchUp      time.Duration // CATCH_UP: scheduler catches up runs missed this long ago, default 24h
+
+	Currencies    []string // CURRENCIES: allowed currencies, default TRY,USD,EUR
+	MaxFileBytes  int64    // MAX_FILE_BYTES: largest payout file, default 512 MiB
+	MaxRows       int      // MAX_ROWS: most rows in one file, default 5000000
+	MaxFieldBytes int      // MAX_FIELD_BYTES: longest field, default 1024
+
+	LogLevel  zerolog.Level // LOG_LEVEL: trace, debug, info (default), warn, error
+	LogFormat string        // LOG_FORMAT: json (default) or console
+}
+
+// Token is one API token from API_TOKENS.
+type Token struct {
+	Name  string
+	Role  string
+	Token Secret
+}
+
+// Roles an API token may have.
+var Roles = []string{"submit", "approve", "read", "admin"}
+
+// Load reads every variable through getenv, applies defaults and validates. The error lists every
+// bad variable, each with its allowed values.
+func Load(getenv func(string) string) (*Config, error) {
+	l := loader{getenv: getenv}
+	c := &Config{
+		RedisURL:        Secret(l.str("REDIS_URL", "")),
+		IyzicoBaseURL:   l.url("IYZICO_BASE_URL"),
+		IyzicoAPIKey:    Secret(l.str("IYZICO_API_KEY", "")),
+		IyzicoSecretKey: Secret(l.str("IYZICO_SECRET_KEY", "")),
+		IyzicoLocale:    l.oneOf("IYZICO_LOCALE", "tr", "tr", "en"),
+		IyzicoTimeout:   l.duration("IYZICO_TIMEOUT", 30*time.Second, time.Second),
+		IyzicoRateLimit: l.int("IYZICO_RATE_LIMIT", 10, 0, 100000),
+
+		ChunkSize:         l.int("CHUNK_SIZE", 500, 1, 100000),
+		WorkerConcurrency: l.int("WORKER_CONCURRENCY", 10, 1, 1000),
+		MaxRetry:          l.int("MAX_RETRY", 25, 0, 1000),
+		RetryBaseDelay:    l.duration("RETRY_BASE_DELAY", 2*time.Second, time.Millisecond),
+		RetryMaxDelay:     l.duration("RETRY_MAX_DELAY", 10*time.Minute, time.Millisecond),
+
+		Approval:         l.oneOf("APPROVAL", "manual", "manual", "auto"),
+		ApprovalFourEyes: l.bool("APPROVAL_FOUR_EYES", false),
+		PollInterval:     l.duration("POLL_INTERVAL", time.Minute, time.Millisecond),
+		PollMaxInterval:  l.duration("POLL_MAX_INTERVAL", time.Hour, time.Millisecond),
+		PollFor:          l.duration("POLL_FOR", 168*time.Hour, time.Second),
+
+		HTTPAddr:       l.str("HTTP_ADDR", "127.0.0.1:8080"),
+		APITokens:      l.tokens("API_TOKENS"),
+		UIUsername:     l.str("UI_USERNAME", ""),
+		UIPassword:     Secret(l.str("UI_PASSWORD", "")),
+		UIReadWrite:    l.bool("UI_READ_WRITE", false),
+		PrometheusURL:  l.url("PROMETHEUS_URL"),
+		MetricsAddr:    l.str("METRICS_ADDR", "127.0.0.1:9090"),
+		MaxUploadBytes: l.int64("MAX_UPLOAD_BYTES", 512<<20, 1),
+
+		CallbackSecret: Secret(l.str("CALLBACK_SECRET", "")),
+		ResultsDir:     l.str("RESULTS_DIR", "results"),
+		LedgerTTL:      l.duration("LEDGER_TTL", 2160*time.Hour, time.Minute),
+
+		ScheduleFile: l.str("SCHEDULE_FILE", ""),
+		CatchUp:      l.duration("CATCH_UP", 24*time.Hour, 0),
+
+		Currencies:    l.currencies("CURRENCIES", []string{"TRY", "USD", "EUR"}),
+		MaxFileBytes:  l.int64("MAX_FILE_BYTES", 512<<20, 1),
+		MaxRows:       l.int("MAX_ROWS", 5_000_000, 1, 1<<31-1),
+		MaxFieldBytes: l.int("MAX_FIELD_BYTES", 1024, 16, 1<<20),
+
+		LogLevel:  l.level("LOG_LEVEL"),
+		LogFormat: l.oneOf("LOG_FORMAT", "json", "json", "console"),
+	}
+	if c.IyzicoBaseURL == "" {
+		if c.IyzicoAPIKey == "" {
+			c.IyzicoAPIKey = SandboxAPIKey
+		}
+		if c.IyzicoSecretKey == "" {
+			c.IyzicoSecretKey = SandboxSecretKey
+		}
+	} else {
+		if c.IyzicoAPIKey == "" {
+			l.fail("IYZICO_API_KEY", "is required when IYZICO_BASE_URL is set: give the merchant's API key")
+		}
+		if c.IyzicoSecretKey == "" {
+			l.fail("IYZICO_SECRET_KEY", "is required when IYZICO_BASE_URL is set: give the merchant's secret key")
+		}
+	}
+	if c.RetryMaxDelay < c.RetryBaseDelay {
+		l.fail("RETRY_MAX_DELAY", fmt.Sprintf("must not be below RETRY_BASE_DELAY (%s)", c.RetryBaseDelay))
+	}
+	if c.PollMaxInterval < c.PollInterval {
+		l.fail("POLL_MAX_INTERVAL", fmt.Sprintf("must not be below POLL_INTERVAL (%s)", c.PollInterval))
+	}
+	if (c.UIUsername == "") != (c.UIPassword == "") {
+		l.fail("UI_PASSWORD", "UI_USERNAME and UI_PASSWORD must be set together")
+	}
+	if c.RedisURL != "" {
+		if _, err := url.Parse(string(c.RedisURL)); err != nil || !redisScheme.MatchString(string(c.RedisURL)) {
+			l.fail("REDIS_URL", "must be a URL starting with redis://, rediss:// or redis-sentinel:// (the value is not shown: it may hold a password)")
+		}
+	}
+	if err := errors.Join(l.errs...); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+var redisScheme = regexp.MustCompile(`^(redis|rediss|redis-sentinel)://`)
+
+// EmbeddedRedis reports whether REDIS_URL is unset, so run and serve use an in-memory Redis.
+func (c *Config) EmbeddedRedis() bool { return c.RedisURL == "" }
+
+// BuiltinSandbox reports whether IYZICO_BASE_URL is unset, so the sandbox runs in-process.
+func (c *Config) BuiltinSandbox() bool { return c.IyzicoBaseURL == "" }
+
+// AutoApprove reports whether APPROVAL=auto: chunks are authorized right after init.
+func (c *Config) AutoApprove() bool { return c.Approval == "auto" }
+
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(name, problem string) {
+	l.errs = append(l.errs, fmt.Errorf("%s %s", name, problem))
+}
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(l.str(name, def))
+	if slices.Contains(allowed, v) {
+		return v
+	}
+	l.fail(name, fmt.Sprintf("is %q; allowed values: %s", l.getenv(name), strings.Join(allowed, ", ")))
+	return def
+}
+
+func (l *loader) int(name string, def, lo, hi int) int {
+	return int(l.int64Range(name, int64(def), int64(lo), int64(hi)))
+}
+
+func (l *loader) int64(name string, def, lo int64) int64 {
+	return l.int64Range(name, def, lo, 1<<62)
+}
+
+func (l *loader) int64Range(name string, def, lo, hi int64) int64 {
+	s := l.str(name, "")
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < lo || n > hi {
+		l.fail(name, fmt.Sprintf("is %q; allowed values: a whole number from %d to %d", s, lo, hi))
+		return def
+	}
+	return n
+}
+
+func (l *loader) duration(name string, def, min time.Duration) time.Duration {
+	s := l.str(name, "")
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < min {
+		l.fail(name, fmt.Sprintf("is %q; allowed values: a Go duration of at least %s, like 30s, 10m or 168h", s, min))
+		return def
+	}
+	return d
+}
+
+func (l *loader) bool(name string, def bool) bool {
+	s := l.str(name, "")
+	if s == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		l.fail(name, fmt.Sprintf("is %q; allowed values: true, false", s))
+		return def
+	}
+	return b
+}
+
+func (l *loader) url(name string) string {
+	s := l.str(name, "")
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		l.fail(name, fmt.Sprintf("is %q; allowed values: an http:// or https:// URL", s))
+		return ""
+	}
+	return strings.TrimRight(s, "/")
+}
+
+func (l *loader) level(name string) zerolog.Level {
+	s := strings.ToLower(l.str(name, "info"))
+	lv, err := zerolog.ParseLevel(s)
+	if err != nil || s == "" || lv == zerolog.NoLevel {
+		l.fail(name, fmt.Sprintf("is %q; allowed values: trace, debug, info, warn, error", s))
+		return zerolog.InfoLevel
+	}
+	return lv
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+func (l *loader) currencies(name string, def []string) []string {
+	s := l.str(name, "")
+	if s == "" {
+		return def
+	}
+	var out []string
+	for _, c := range strings.Split(s, ",") {
+		c = strings.TrimSpace(c)
+		if !currencyCode.MatchString(c) {
+			l.fail(name, fmt.Sprintf("has %q; allowed values: comma-separated upper-case ISO 4217 codes, like TRY,USD,EUR", c))
+			return def
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (l *loader) tokens(name string) []Token {
+	s := l.str(name, "")
+	if s == "" {
+		return nil
+	}
+	var out []Token
+	seen := map[string]bool{}
+	for i, entry := range strings.Split(s, ",") {
+		parts := strings.SplitN(strings.TrimSpace(entry), ":", 3)
+		if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+			l.fail(name, fmt.Sprintf("entry %d is not name:role:token (the token is not shown)", i+1))
+			continue
+		}
+		role := strings.ToLower(parts[1])
+		if !slices.Contains(Roles, role) {
+			l.fail(name, fmt.Sprintf("entry %d (%s) has role %q; allowed roles: %s", i+1, parts[0], parts[1], strings.Join(Roles, ", ")))
+			continue
+		}
+		if seen[parts[0]] {
+			l.fail(name, fmt.Sprintf("entry %d repeats the name %q; names identify approvers and must be unique", i+1, parts[0]))
+			continue
+		}
+		seen[parts[0]] = true
+		out = append(out, Token{Name: parts[0], Role: role, Token: Secret(parts[2])})
+	}
+	return out
+}
