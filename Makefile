@@ -1,0 +1,37 @@
+# masspayout — run `make help` for the targets.
+GO       ?= go
+BIN      := bin/masspayout
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+SAMPLE   ?= examples/payroll-sample.csv
+FUZZTIME ?= 10s
+
+.DEFAULT_GOAL := help
+.PHONY: help build run test test-unit fuzz bench lint clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/masspayout
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/masspayout
+
+run: build ## process the bundled sample payroll file end to end (embedded Redis + built-in sandbox)
+	APPROVAL=$${APPROVAL:-auto} ./$(BIN) run $(SAMPLE)
+
+test: lint test-unit fuzz ## the whole test suite: vet, gofmt, go test -race, short fuzz runs
+
+test-unit: ## go test -race ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+fuzz: ## short run of every fuzz target (FUZZTIME=10s each)
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+bench: ## Go benchmarks plus the end-to-end bench command
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
+
+lint: ## go vet and a gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+clean: ## remove build output and results
+	rm -rf bin results
