@@ -25,5 +25,4 @@ var (
 	cmdCancel    = notYet("5 (two-phase completion)")
 	cmdReconcile = notYet("5 (two-phase completion)")
 	cmdValidate  = notYet("3 (file intake)")
-	cmdSandbox   = notYet("2 (sandbox)")
 )
