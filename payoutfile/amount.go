@@ -1,0 +1,155 @@
+package payoutfile
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+)
+
+// maxAmountLen bounds the text of an amount; longer input is refused before any arithmetic.
+const maxAmountLen = 64
+
+// ParseAmount parses a decimal amount exactly, never rounding: an optional sign, digits, and
+// optionally a decimal separator followed by at least one digit. The separator is '.'; with
+// decimalComma it is ',' and '.' may group thousands in threes ("1.234.567,89"). Everything else is
+// refused with an error that says how to write the amount: exponents (1e3), NaN, Inf, hex (0x10),
+// underscores (1_000), thousands separators without decimalComma, spaces, currency signs or codes.
+// The result keeps the written scale: "10.50" has exponent -2. Sign and size are not checked here.
+func ParseAmount(s string, decimalComma bool) (decimal.Decimal, error) {
+	a, err := parseAmount(s, decimalComma)
+	return a.d, err
+}
+
+// parsedAmount is an amount with what the validation needs to know about its digits.
+type parsedAmount struct {
+	d         decimal.Decimal
+	intDigits int // integer digits without leading zeros
+	frac      int // fraction digits as written
+	sigFrac   int // fraction digits without trailing zeros
+}
+
+func parseAmount(s string, comma bool) (parsedAmount, error) {
+	var a parsedAmount
+	if s == "" {
+		return a, errors.New("is empty")
+	}
+	if len(s) > maxAmountLen {
+		return a, fmt.Errorf("is longer than %d characters; write a plain decimal number such as 1234.56", maxAmountLen)
+	}
+	decSep, grpSep := byte('.'), byte(0)
+	if comma {
+		decSep, grpSep = ',', '.'
+	}
+	var digits [maxAmountLen]byte
+	nd, intDigits, frac, groupLen := 0, 0, 0, 0
+	neg, seenDec, grouped := false, false, false
+	i := 0
+	if s[0] == '+' || s[0] == '-' {
+		neg = s[0] == '-'
+		i = 1
+	}
+	for ; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isDigit(c):
+			digits[nd] = c
+			nd++
+			if seenDec {
+				frac++
+			} else {
+				intDigits++
+				groupLen++
+			}
+		case c == decSep && !seenDec:
+			if intDigits == 0 {
+				return a, errors.New("needs a digit before the decimal separator (write 0.50, not .50)")
+			}
+			if grouped && groupLen != 3 {
+				return a, errGrouping
+			}
+			seenDec = true
+		case c == grpSep && !seenDec:
+			if intDigits == 0 || (grouped && groupLen != 3) || (!grouped && groupLen > 3) {
+				return a, errGrouping
+			}
+			grouped, groupLen = true, 0
+		default:
+			return a, amountCharError(s, i, comma)
+		}
+	}
+	switch {
+	case intDigits == 0:
+		return a, errors.New("has no digits; write a plain decimal number such as 1234.56")
+	case seenDec && frac == 0:
+		return a, errors.New("ends with the decimal separator; write the decimals or drop the separator")
+	case grouped && groupLen != 3:
+		return a, errGrouping
+	}
+	a.intDigits = intDigits
+	for k := 0; k < intDigits && digits[k] == '0'; k++ {
+		a.intDigits--
+	}
+	a.frac, a.sigFrac = frac, frac
+	for k := nd - 1; a.sigFrac > 0 && digits[k] == '0'; k-- {
+		a.sigFrac--
+	}
+	if nd <= 18 {
+		var v int64
+		for _, c := range digits[:nd] {
+			v = v*10 + int64(c-'0')
+		}
+		if neg {
+			v = -v
+		}
+		a.d = decimal.New(v, int32(-frac))
+		return a, nil
+	}
+	var bi big.Int
+	bi.SetString(string(digits[:nd]), 10)
+	if neg {
+		bi.Neg(&bi)
+	}
+	a.d = decimal.NewFromBigInt(&bi, int32(-frac))
+	return a, nil
+}
+
+var errGrouping = errors.New("has '.' where it does not group thousands; with --decimal-comma write 1.234,56 (groups of three digits), or drop --decimal-comma if '.' is the decimal point")
+
+// amountCharError explains why the character at s[i] has no place in an amount.
+func amountCharError(s string, i int, comma bool) error {
+	lower := strings.ToLower(s)
+	c := s[i]
+	switch {
+	case strings.Contains(lower, "nan") || strings.Contains(lower, "inf"):
+		return errors.New("is not a number; write a plain decimal number such as 1234.56")
+	case c == 'e' || c == 'E':
+		return errors.New("is in scientific notation; write the plain number, such as 1000 instead of 1e3")
+	case c == 'x' || c == 'X':
+		return errors.New("looks hexadecimal; write a plain decimal number such as 1234.56")
+	case c == '_':
+		return errors.New("contains '_'; write the digits without separators")
+	case c == '+' || c == '-':
+		return errors.New("has a sign in the middle; write a plain decimal number such as 1234.56")
+	case c == ',' && !comma:
+		if strings.IndexByte(s[i:], '.') > 0 || strings.Count(s, ",") > 1 {
+			return errors.New("contains ',' as a thousands separator; write the number without it, such as 1234.56")
+		}
+		return errors.New("uses a decimal comma; run with --decimal-comma, or write the number with a decimal point such as 1234.56")
+	case c == '.' || c == ',':
+		return errors.New("has more than one decimal separator; write a plain decimal number such as 1234.56")
+	case strings.ContainsAny(s, "₺$€£") || strings.Contains(lower, "tl") || strings.Contains(lower, "try") ||
+		strings.Contains(lower, "usd") || strings.Contains(lower, "eur"):
+		return errors.New("contains a currency sign or code; write only the number and put the currency in the currency column")
+	case c == ' ' || c == '\t' || strings.HasPrefix(s[i:], "\u00a0") || strings.HasPrefix(s[i:], "\u202f"):
+		return errors.New("contains a space; write the digits without spaces, such as 1234.56")
+	}
+	r := rune(c)
+	if c >= utf8.RuneSelf {
+		r, _ = utf8.DecodeRuneInString(s[i:])
+	}
+	return fmt.Errorf("contains %s; write a plain decimal number such as 1234.56", describeRune(r))
+}

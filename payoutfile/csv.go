@@ -1,0 +1,285 @@
+package payoutfile
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// csvSource reads CSV with a delimiter and line ending detected from the header. Quoted fields may
+// hold delimiters, doubled quotes and line breaks; a quote inside an unquoted field is kept as
+// text. Fields are capped at Options.MaxFieldBytes while parsing, so memory stays bounded whatever
+// the input.
+type csvSource struct {
+	br        *bufio.Reader
+	comma     byte
+	term      byte // '\n' (LF or CRLF) or '\r' (lone CR, old Mac exports)
+	maxField  int
+	maxLine   int
+	maxRows   int
+	line      int // physical lines read
+	row       int // data rows read
+	hdr       header
+	buf       []byte // the current record's field bytes, concatenated
+	ends      []int  // end offset of each field in buf
+	badQuote  int    // index of the first field with text after its closing quote, or -1
+	startLine int
+	lineBuf   []byte
+}
+
+// newCSVSource detects the line ending and delimiter and reads the header.
+func newCSVSource(br *bufio.Reader, o Options, warn func(string)) (*csvSource, error) {
+	c := &csvSource{br: br, maxField: o.MaxFieldBytes, maxLine: bufSize, maxRows: o.MaxRows, badQuote: -1}
+	// Blank lines before the header are skipped.
+	for {
+		b, err := br.Peek(1)
+		if err != nil || (b[0] != '\n' && b[0] != '\r') {
+			break
+		}
+		br.Discard(1)
+	}
+	head, err := br.Peek(bufSize)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(head)) == 0 {
+		return nil, &FileError{Code: CodeEmptyFile, Message: "the file is empty; export the payroll again (header row first, then one row per payout)"}
+	}
+	if head[0] == '{' || head[0] == '[' {
+		return nil, &FileError{Code: CodeBadHeader, Message: "this looks like JSON, not CSV; give it a .json or .jsonl name or pass --format json or --format jsonl"}
+	}
+	var end int
+	c.term, c.comma, end = detectDialect(head)
+	if end < 0 && len(head) == bufSize {
+		return nil, &FileError{Code: CodeBadHeader, Message: fmt.Sprintf("the first line is longer than %d bytes; it must be the header row (column names)", bufSize)}
+	}
+	if c.comma == 0 {
+		return nil, &FileError{Code: CodeBadHeader, Message: "the header mixes delimiters (, ; and tab) in equal numbers; use one delimiter throughout"}
+	}
+	if err := c.readRecord(); err != nil {
+		if err == io.EOF {
+			return nil, &FileError{Code: CodeEmptyFile, Message: "the file is empty; export the payroll again"}
+		}
+		return nil, err
+	}
+	s := string(c.buf)
+	names := make([]string, len(c.ends))
+	start := 0
+	for i, e := range c.ends {
+		names[i] = s[start:e]
+		start = e
+	}
+	var fe *FileError
+	c.hdr, fe = mapHeader(names, func(i int) string { return "column " + strconv.Itoa(i+1) }, warn)
+	if fe != nil {
+		return nil, fe
+	}
+	for i, name := range c.hdr.names {
+		if trim(name) == "" && len(c.hdr.names) > 1 {
+			warn(fmt.Sprintf("column %d has no name in the header; its values are ignored", i+1))
+		}
+	}
+	// A record may hold every column at the field limit, quoted and with doubled quotes.
+	c.maxLine = max(bufSize, (len(names)+1)*(2*c.maxField+3))
+	return c, nil
+}
+
+// detectDialect finds the header's line ending and delimiter. end is the index of the header's
+// line break (-1 if none in head). comma is 0 when delimiters tie.
+func detectDialect(head []byte) (term, comma byte, end int) {
+	term, end = '\n', -1
+	var n [3]int // , ; tab
+	quoted := false
+scan:
+	for i, b := range head {
+		switch b {
+		case '"':
+			quoted = !quoted
+		case ',', ';', '\t':
+			if !quoted {
+				n[bytes.IndexByte([]byte(",;\t"), b)]++
+			}
+		case '\n', '\r':
+			if quoted {
+				continue
+			}
+			end = i
+			if b == '\r' && i+1 < len(head) && head[i+1] != '\n' {
+				term = '\r'
+			}
+			break scan
+		}
+	}
+	best, tie := 0, false
+	for i := 1; i < 3; i++ {
+		switch {
+		case n[i] > n[best]:
+			best, tie = i, false
+		case n[i] == n[best] && n[i] > 0:
+			tie = true
+		}
+	}
+	if tie {
+		return term, 0, end
+	}
+	return term, ",;\t"[best], end
+}
+
+func (c *csvSource) defaults() BatchDefaults      { return BatchDefaults{} }
+func (c *csvSource) close() error                 { return nil }
+func (c *csvSource) ref(*rawRecord, field) string { return "" }
+
+func (c *csvSource) next(raw *rawRecord) error {
+	for {
+		if err := c.readRecord(); err != nil {
+			return err
+		}
+		c.row++
+		if c.row > c.maxRows {
+			return tooManyRows(c.maxRows)
+		}
+		if len(bytes.TrimSpace(c.buf)) == 0 {
+			continue // blank row: skipped, its number kept
+		}
+		raw.row, raw.line = c.row, c.startLine
+		raw.has = c.hdr.has
+		s := string(c.buf)
+		start := 0
+		for i, e := range c.ends {
+			if i < len(c.hdr.colField) {
+				if f := c.hdr.colField[i]; f != fNone {
+					raw.val[f] = s[start:e]
+				}
+			}
+			start = e
+		}
+		if got, want := len(c.ends), len(c.hdr.names); got != want {
+			raw.shifted = true
+			raw.errs = append(raw.errs, RowError{Row: c.row, Code: CodeWrongFieldCount, Message: c.fieldCountMessage(got, want)})
+		} else if c.badQuote >= 0 {
+			col := c.hdr.colField[c.badQuote].String()
+			if col == "" {
+				col = "column " + strconv.Itoa(c.badQuote+1)
+			}
+			raw.errs = append(raw.errs, RowError{Row: c.row, Column: c.hdr.colField[c.badQuote].String(), Code: CodeMalformedQuotes,
+				Message: fmt.Sprintf("row %d, %s: has text after its closing quote; quote the whole value (\"…\") and double any quote inside it (\"\")", c.row, col)})
+		}
+		return nil
+	}
+}
+
+func (c *csvSource) fieldCountMessage(got, want int) string {
+	d := map[byte]string{',': "comma (,)", ';': "semicolon (;)", '\t': "tab"}[c.comma]
+	if got > want {
+		return fmt.Sprintf("row %d: has %d fields but the header has %d; a value probably contains a %s without quotes (a decimal comma in an amount, a comma in a name): quote that value or remove the extra delimiter",
+			c.row, got, want, d)
+	}
+	return fmt.Sprintf("row %d: has %d fields but the header has %d; write every column, even an empty one, separated by a %s",
+		c.row, got, want, d)
+}
+
+// readLine returns the next physical line without its line ending; io.EOF when none is left.
+func (c *csvSource) readLine() ([]byte, error) {
+	line, err := c.br.ReadSlice(c.term)
+	if err == bufio.ErrBufferFull {
+		c.lineBuf = append(c.lineBuf[:0], line...)
+		for err == bufio.ErrBufferFull {
+			if len(c.lineBuf) > c.maxLine {
+				return nil, &FileError{Code: CodeFieldTooLong, Row: c.row + 1, Message: fmt.Sprintf(
+					"row %d (line %d) is longer than %d bytes; the file is probably not a CSV export, or a quote is not closed", c.row+1, c.line+1, c.maxLine)}
+			}
+			line, err = c.br.ReadSlice(c.term)
+			c.lineBuf = append(c.lineBuf, line...)
+		}
+		line = c.lineBuf
+	}
+	if err != nil && (err != io.EOF || len(line) == 0) {
+		return nil, err
+	}
+	c.line++
+	if n := len(line); n > 0 && line[n-1] == c.term {
+		line = line[:n-1]
+		if c.term == '\n' && n > 1 && line[n-2] == '\r' {
+			line = line[:n-2]
+		}
+	}
+	return line, nil
+}
+
+// readRecord reads one record into c.buf and c.ends.
+func (c *csvSource) readRecord() error {
+	c.buf, c.ends, c.badQuote = c.buf[:0], c.ends[:0], -1
+	line, err := c.readLine()
+	if err != nil {
+		return err
+	}
+	c.startLine = c.line
+	pos := 0
+	for {
+		start := len(c.buf)
+		if pos < len(line) && line[pos] == '"' {
+			pos++
+			for {
+				i := bytes.IndexByte(line[pos:], '"')
+				if i < 0 {
+					c.buf = append(c.buf, line[pos:]...)
+					c.buf = append(c.buf, '\n')
+					if len(c.buf)-start > c.maxField {
+						return c.tooLong()
+					}
+					if line, err = c.readLine(); err != nil {
+						if err == io.EOF {
+							return &FileError{Code: CodeMalformedCSV, Row: c.row + 1, Message: fmt.Sprintf(
+								"row %d (line %d): a quoted value is never closed; add the closing quote (\") or remove the opening one", c.row+1, c.startLine)}
+						}
+						return err
+					}
+					pos = 0
+					continue
+				}
+				c.buf = append(c.buf, line[pos:pos+i]...)
+				pos += i + 1
+				if pos < len(line) && line[pos] == '"' {
+					c.buf = append(c.buf, '"')
+					pos++
+					continue
+				}
+				break
+			}
+			if pos < len(line) && line[pos] != c.comma {
+				if c.badQuote < 0 {
+					c.badQuote = len(c.ends)
+				}
+				i := bytes.IndexByte(line[pos:], c.comma)
+				if i < 0 {
+					i = len(line) - pos
+				}
+				c.buf = append(c.buf, line[pos:pos+i]...)
+				pos += i
+			}
+		} else {
+			i := bytes.IndexByte(line[pos:], c.comma)
+			if i < 0 {
+				i = len(line) - pos
+			}
+			c.buf = append(c.buf, line[pos:pos+i]...)
+			pos += i
+		}
+		if len(c.buf)-start > c.maxField {
+			return c.tooLong()
+		}
+		c.ends = append(c.ends, len(c.buf))
+		if pos >= len(line) {
+			return nil
+		}
+		pos++ // the delimiter
+	}
+}
+
+func (c *csvSource) tooLong() error {
+	return &FileError{Code: CodeFieldTooLong, Row: c.row + 1, Message: fmt.Sprintf(
+		"row %d (line %d), field %d is longer than %d bytes; this usually means a quote (\") is not closed earlier in the row, otherwise shorten the value",
+		c.row+1, c.startLine, len(c.ends)+1, c.maxField)}
+}

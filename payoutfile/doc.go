@@ -1,0 +1,44 @@
+// Package payoutfile reads payroll payout files (CSV, JSON Lines, JSON, XLSX) as a stream of
+// validated payout items, reporting every problem of every row with a stable code and a message a
+// payroll clerk can act on.
+//
+// A Reader never holds the whole file: CSV, JSON Lines and JSON are read with bounded buffers, and
+// XLSX sheets are streamed out of the archive (only the workbook's shared-strings table is held in
+// memory, as XLSX requires). The one structure that grows with the file is the set of item external
+// IDs seen so far, kept as 16-byte hashes to detect duplicates.
+//
+// # Rows
+//
+// Rows are numbered from 1 for the first data row; the header is not counted. Blank rows (every
+// field empty or white space) are skipped but keep their number, so a CSV row number is the
+// spreadsheet row minus one and an XLSX row number is the sheet row minus the header's sheet row.
+// JSON Lines rows are line numbers (blank lines skipped but counted); JSON rows are the 1-based
+// index in "items".
+//
+// # Columns
+//
+// Header names (CSV, XLSX) and JSON keys are matched ignoring case, "_", "-" and spaces, so
+// item_external_id, itemExternalId and "Item External ID" are the same column:
+//
+//	item_external_id   optional; at most 64 characters; unique in the file
+//	recipient_type     required: IBAN, PHONE, IDENTITY_NUMBER or MEMBER_ID (any case)
+//	recipient_info     required: checked and normalised for the type
+//	recipient_name     required when recipient_type is IBAN; at most 140 characters
+//	amount             required: a decimal > 0 with no more decimals than the currency allows
+//	currency           required: ISO 4217 code in Options.Currencies (any case)
+//	description        optional; at most 255 characters
+//	non_withdrawable   optional: true/false, 1/0, yes/no, evet/hayır, doğru/yanlış
+//
+// Unknown columns are ignored with a warning. In JSON, amount is the API's object
+// {"value": 100.50, "currency": "TRY"} (value a number or a string, kept exact), or a number or
+// string with a separate currency key.
+//
+// # Limits
+//
+// Options.MaxFileBytes (default 512 MiB), Options.MaxFieldBytes (default 1024: a CSV field longer
+// than this stops the file, because it almost always means an unclosed quote) and Options.MaxRows
+// (default 5,000,000). A JSON or JSON Lines item may not exceed 16·MaxFieldBytes + 4 KiB. An XLSX
+// archive is refused before anything is extracted when it has more than 1,000 entries, declares
+// more than 8 GiB uncompressed in total, declares a part compressed more than 100:1 that would
+// exceed 64 MiB, or declares a shared-strings table over 256 MiB.
+package payoutfile

@@ -1,0 +1,88 @@
+package payoutfile
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Defaults of Options' zero fields.
+const (
+	DefaultMaxFileBytes  int64 = 512 << 20
+	DefaultMaxFieldBytes       = 1024
+	DefaultMaxRows             = 5_000_000
+)
+
+// Length limits of text fields, in Unicode characters after trimming. Longer values are rejected
+// with FIELD_TOO_LONG.
+const (
+	MaxItemExternalIDLen = 64
+	MaxRecipientNameLen  = 140
+	MaxDescriptionLen    = 255
+	MaxMemberIDLen       = 20
+	// MaxAmountIntDigits bounds the integer part of an amount (999,999,999,999,999 at most), so
+	// amounts and their sums stay far from any overflow downstream.
+	MaxAmountIntDigits = 15
+)
+
+// DefaultCurrencies returns the currencies accepted when Options.Currencies is empty: the ones
+// iyzico documents for mass payouts.
+func DefaultCurrencies() []string { return []string{"TRY", "USD", "EUR"} }
+
+// Options configure a Reader. The zero value of every field except Format means its default.
+type Options struct {
+	// Format of the input; required (see FormatFromName).
+	Format Format
+	// DecimalComma reads amounts written the Turkish way, "1.234,56": ',' separates decimals and
+	// '.' groups thousands. It applies to CSV fields and XLSX text cells; XLSX number cells and
+	// JSON always use '.'.
+	DecimalComma bool
+	// Currencies allowed in the file (ISO 4217, any case); default DefaultCurrencies().
+	Currencies []string
+	// MaxFileBytes is the largest accepted file; default DefaultMaxFileBytes.
+	MaxFileBytes int64
+	// MaxFieldBytes is the largest CSV field (and XLSX cell used by a known column); default
+	// DefaultMaxFieldBytes.
+	MaxFieldBytes int
+	// MaxRows is the largest accepted row number; default DefaultMaxRows.
+	MaxRows int
+}
+
+// currency is an allowed currency with its minor units.
+type currency struct {
+	code  string
+	minor int32
+}
+
+// normalize fills the defaults in and checks the options.
+func (o Options) normalize() (Options, []currency, error) {
+	if o.MaxFileBytes == 0 {
+		o.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if o.MaxFieldBytes == 0 {
+		o.MaxFieldBytes = DefaultMaxFieldBytes
+	}
+	if o.MaxRows == 0 {
+		o.MaxRows = DefaultMaxRows
+	}
+	switch {
+	case o.MaxFileBytes < 0:
+		return o, nil, fmt.Errorf("maximum file size %d: must be positive", o.MaxFileBytes)
+	case o.MaxFieldBytes < 16 || o.MaxFieldBytes > 1<<20:
+		return o, nil, fmt.Errorf("maximum field size %d: must be between 16 and 1048576 bytes", o.MaxFieldBytes)
+	case o.MaxRows < 0:
+		return o, nil, fmt.Errorf("maximum rows %d: must be positive", o.MaxRows)
+	}
+	if len(o.Currencies) == 0 {
+		o.Currencies = DefaultCurrencies()
+	}
+	curs := make([]currency, 0, len(o.Currencies))
+	for _, c := range o.Currencies {
+		code := strings.ToUpper(strings.TrimSpace(c))
+		minor, ok := MinorUnits(code)
+		if !ok {
+			return o, nil, fmt.Errorf("currency %q: not an ISO 4217 currency code; use codes like TRY, USD, EUR", c)
+		}
+		curs = append(curs, currency{code, minor})
+	}
+	return o, curs, nil
+}

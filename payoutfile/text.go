@@ -1,0 +1,111 @@
+package payoutfile
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// textProblem checks a trimmed text field: valid UTF-8, no control, bidirectional-override or
+// invisible characters, at most max characters. It returns "" and "" when s is acceptable, else a
+// row error code and the reason (without the value).
+func textProblem(s string, max int) (code, reason string) {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				return CodeInvalidCharacter, fmt.Sprintf("character %d is %s; remove it", n+1, describeRune(rune(c)))
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			return CodeInvalidEncoding, fmt.Sprintf("character %d is not valid UTF-8; save the file as UTF-8 (in Excel: \"CSV UTF-8\"), it may be Windows-1254", n+1)
+		}
+		if forbiddenRune(r) {
+			return CodeInvalidCharacter, fmt.Sprintf("character %d is %s; remove it (retype the text rather than copy it)", n+1, describeRune(r))
+		}
+		i += size
+	}
+	if n > max {
+		return CodeFieldTooLong, fmt.Sprintf("has %d characters; at most %d are allowed, shorten it", n, max)
+	}
+	return "", ""
+}
+
+// forbiddenRune reports non-ASCII runes refused in text: C1 controls, line and paragraph
+// separators, and invisible characters that can disguise text (zero-width space, direction marks
+// and overrides, word joiner, byte order mark). Zero-width (non-)joiners stay: scripts and emoji
+// need them.
+func forbiddenRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f,
+		r == 0x200b, r == 0x200e, r == 0x200f,
+		r >= 0x2028 && r <= 0x202e,
+		r >= 0x2060 && r <= 0x2064,
+		r >= 0x2066 && r <= 0x2069,
+		r == 0xfeff, r == 0xfffe, r == 0xffff:
+		return true
+	}
+	return false
+}
+
+// describeRune names a character for a message, so that invisible ones are visible.
+func describeRune(r rune) string {
+	switch r {
+	case 0:
+		return "a NUL byte (U+0000)"
+	case '\t':
+		return "a tab"
+	case '\n', '\r', 0x2028, 0x2029:
+		return "a line break (a quote \" left open can pull the next lines into this row)"
+	case 0x00a0:
+		return "a no-break space (U+00A0)"
+	case 0x200b:
+		return "an invisible zero-width space (U+200B)"
+	case 0x200e, 0x200f:
+		return fmt.Sprintf("an invisible direction mark (U+%04X)", r)
+	case 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069:
+		return fmt.Sprintf("an invisible text-direction control (U+%04X)", r)
+	case 0xfeff:
+		return "an invisible byte order mark (U+FEFF)"
+	}
+	switch {
+	case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
+		return fmt.Sprintf("a control character (U+%04X)", r)
+	case r == utf8.RuneError:
+		return "an invalid character (U+FFFD)"
+	case r >= 0xff10 && r <= 0xff19:
+		return fmt.Sprintf("a full-width digit %q (U+%04X)", r, r)
+	case r < utf8.RuneSelf:
+		return fmt.Sprintf("%q", r)
+	}
+	return fmt.Sprintf("%q (U+%04X)", r, r)
+}
+
+// quote renders a value for a message: quoted with escapes, at most 40 characters.
+func quote(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) > max {
+		n := 0
+		for i := range s {
+			if n == max {
+				s = s[:i]
+				break
+			}
+			n++
+		}
+		return fmt.Sprintf("%q…", s)
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// trim removes white space around a field, Unicode spaces included.
+func trim(s string) string {
+	if len(s) == 0 || (s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf) {
+		return s
+	}
+	return strings.TrimSpace(s)
+}

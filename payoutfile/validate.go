@@ -1,0 +1,264 @@
+package payoutfile
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strings"
+)
+
+// Recipient types (the iyzico API's names).
+const (
+	TypeIBAN           = "IBAN"
+	TypePhone          = "PHONE"
+	TypeIdentityNumber = "IDENTITY_NUMBER"
+	TypeMemberID       = "MEMBER_ID"
+)
+
+// validate applies every rule to a raw row and returns its Record with all of its problems.
+func (r *Reader) validate(raw *rawRecord) Record {
+	v := &raw.val
+	for f := range v {
+		v[f] = trim(v[f])
+	}
+	rec := Record{Row: raw.row}
+	it := &rec.Item
+	*it = Item{
+		Row:            raw.row,
+		ItemExternalID: v[fItemExternalID],
+		RecipientType:  v[fRecipientType],
+		RecipientInfo:  v[fRecipientInfo],
+		RecipientName:  v[fRecipientName],
+		Description:    v[fDescription],
+		Currency:       upperASCII(v[fCurrency]),
+	}
+	if len(raw.errs) > 0 {
+		rec.Errors = append(rec.Errors, raw.errs...)
+	}
+	if raw.shifted {
+		return rec
+	}
+	add := func(f field, code, format string, args ...any) {
+		rec.Errors = append(rec.Errors, RowError{
+			Row: raw.row, Column: f.String(), Code: code,
+			Message: fmt.Sprintf("row %d, %s%s: %s", raw.row, f, r.src.ref(raw, f), fmt.Sprintf(format, args...)),
+		})
+	}
+	missing := func(f field, what string) {
+		if raw.has[f] {
+			add(f, CodeMissingField, "empty; fill in %s", what)
+		} else {
+			add(f, CodeMissingField, "missing; every item needs %s", what)
+		}
+	}
+
+	if id := it.ItemExternalID; id != "" {
+		if code, why := textProblem(id, MaxItemExternalIDLen); code != "" {
+			add(fItemExternalID, code, "%s", why)
+		}
+	}
+
+	typ := recipientType(it.RecipientType)
+	switch {
+	case it.RecipientType == "":
+		missing(fRecipientType, "the recipient type (IBAN, PHONE, IDENTITY_NUMBER or MEMBER_ID)")
+	case typ == "":
+		add(fRecipientType, CodeInvalidRecipientType, "%s is not a recipient type; write IBAN, PHONE, IDENTITY_NUMBER or MEMBER_ID", quote(it.RecipientType))
+	}
+
+	info := it.RecipientInfo
+	if info == "" {
+		missing(fRecipientInfo, "the recipient's IBAN, phone, identity number or member ID")
+	} else {
+		masked := Mask(typ, info)
+		var err error
+		switch typ {
+		case TypeIBAN:
+			if info, err = NormalizeIBAN(info); err != nil {
+				add(fRecipientInfo, CodeInvalidIBAN, "IBAN %s: %v", masked, err)
+			}
+		case TypePhone:
+			if info, err = NormalizePhone(info); err != nil {
+				add(fRecipientInfo, CodeInvalidPhone, "phone %s: %v", masked, err)
+			}
+		case TypeIdentityNumber:
+			if err = checkTCKN(info); err != nil {
+				add(fRecipientInfo, CodeInvalidIdentity, "identity number %s: %v", masked, err)
+			}
+		case TypeMemberID:
+			if err = checkMemberID(info); err != nil {
+				add(fRecipientInfo, CodeInvalidMemberID, "member ID %s: %v", masked, err)
+			}
+		}
+	}
+
+	if it.RecipientName == "" {
+		if typ == TypeIBAN {
+			add(fRecipientName, CodeNameRequired, "empty; an IBAN payout needs the account holder's name")
+		}
+	} else if code, why := textProblem(it.RecipientName, MaxRecipientNameLen); code != "" {
+		add(fRecipientName, code, "%s", why)
+	}
+
+	var amt parsedAmount
+	amountOK := false
+	if a := v[fAmount]; a == "" {
+		missing(fAmount, "the amount")
+	} else {
+		var err error
+		amt, err = parseAmount(a, r.opts.DecimalComma && !raw.numeric[fAmount])
+		switch {
+		case err != nil:
+			add(fAmount, CodeInvalidAmount, "%s %v", quote(a), err)
+		case amt.d.Sign() < 0:
+			amountOK = true
+			add(fAmount, CodeInvalidAmount, "%s is negative; a payout amount must be greater than 0", quote(a))
+		case amt.d.Sign() == 0:
+			amountOK = true
+			add(fAmount, CodeInvalidAmount, "%s is zero; a payout amount must be greater than 0 (remove the row if nothing is paid)", quote(a))
+		case amt.intDigits > MaxAmountIntDigits:
+			add(fAmount, CodeInvalidAmount, "%s is too large (more than %d digits before the decimals); check the amount", quote(a), MaxAmountIntDigits)
+		default:
+			amountOK = true
+		}
+	}
+
+	cur := it.Currency
+	minor, curOK := r.currency(cur)
+	switch {
+	case cur == "":
+		missing(fCurrency, "the currency ("+r.currencyList()+")")
+	case !curOK:
+		hint := ""
+		switch cur {
+		case "TL", "YTL", "₺":
+			hint = "; for Turkish lira write TRY"
+		case "$":
+			hint = "; for US dollars write USD"
+		case "€":
+			hint = "; for euros write EUR"
+		}
+		if _, iso := MinorUnits(cur); iso {
+			add(fCurrency, CodeUnsupportedCurrency, "%s is not accepted for this payout; use %s", quote(cur), r.currencyList())
+		} else {
+			add(fCurrency, CodeUnsupportedCurrency, "%s is not a currency code; use %s%s", quote(cur), r.currencyList(), hint)
+		}
+	case amountOK && int32(amt.sigFrac) > minor:
+		add(fAmount, CodeAmountScale, "%s has %d decimals but %s allows %d; correct the amount (it is never rounded)",
+			quote(v[fAmount]), amt.sigFrac, cur, minor)
+	}
+	if amountOK {
+		rec.AmountOK = true
+		it.Amount = amt.d
+		if curOK && int32(amt.frac) > minor && int32(amt.sigFrac) <= minor {
+			// Only zeros are dropped: 10.500 TRY is exactly 10.50.
+			it.Amount = amt.d.Truncate(minor)
+		}
+	}
+
+	if it.Description != "" {
+		if code, why := textProblem(it.Description, MaxDescriptionLen); code != "" {
+			add(fDescription, code, "%s", why)
+		}
+	}
+
+	if s := v[fNonWithdrawable]; s != "" {
+		b, ok := parseBool(s)
+		if !ok {
+			add(fNonWithdrawable, CodeInvalidBoolean, "%s is not a yes/no value; write true or false (1/0, yes/no, evet/hayır also work)", quote(s))
+		}
+		it.NonWithdrawable = b
+	}
+
+	if id := it.ItemExternalID; id != "" {
+		key := [2]uint64{maphash.String(r.seeds[0], id), maphash.String(r.seeds[1], id)}
+		if first, dup := r.seen[key]; dup {
+			add(fItemExternalID, CodeDuplicateID, "%s was already used in row %d; every item external ID must be unique in the file", quote(id), first)
+		} else {
+			r.seen[key] = uint32(raw.row)
+		}
+	}
+
+	if len(rec.Errors) == 0 {
+		it.RecipientType = typ
+		it.RecipientInfo = info
+	}
+	return rec
+}
+
+// recipientType returns the canonical recipient type, or "" if s is none.
+func recipientType(s string) string {
+	for _, t := range [...]string{TypeIBAN, TypePhone, TypeIdentityNumber, TypeMemberID} {
+		if strings.EqualFold(s, t) {
+			return t
+		}
+	}
+	return ""
+}
+
+// ValidMemberID reports whether s is an iyzico member ID: 1 to 20 ASCII digits.
+func ValidMemberID(s string) bool { return checkMemberID(s) == nil }
+
+func checkMemberID(s string) error {
+	if len(s) > MaxMemberIDLen {
+		return fmt.Errorf("is longer than %d digits", MaxMemberIDLen)
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return errors.New("must contain digits 0–9 only (the iyzico member number)")
+		}
+	}
+	if s == "" {
+		return errors.New("is empty")
+	}
+	return nil
+}
+
+// currency returns the minor units of an allowed currency.
+func (r *Reader) currency(code string) (int32, bool) {
+	for _, c := range r.curs {
+		if c.code == code {
+			return c.minor, true
+		}
+	}
+	return 0, false
+}
+
+func (r *Reader) currencyList() string {
+	var b strings.Builder
+	for i, c := range r.curs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.code)
+	}
+	return b.String()
+}
+
+// parseBool reads a yes/no cell: true/false, 1/0, yes/no, y/n, evet/hayır, doğru/yanlış (Excel's
+// Turkish TRUE/FALSE), in any case.
+func parseBool(s string) (value, ok bool) {
+	switch strings.ToLower(s) {
+	case "true", "1", "yes", "y", "evet", "e", "doğru", "dogru":
+		return true, true
+	case "false", "0", "no", "n", "hayır", "hayir", "h", "yanlış", "yanliş", "yanlis":
+		return false, true
+	}
+	return false, false
+}
+
+// upperASCII upper-cases ASCII letters, leaving other runes alone.
+func upperASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'a' && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
