@@ -41,7 +41,9 @@ type Credentials struct {
 var ErrMalformedAuthorization = errors.New("malformed IYZWSv2 authorization header")
 
 // ParseAuthorization decodes an Authorization header value made by Authorization (or by any of
-// iyzico's SDKs). It never panics; anything unreadable yields ErrMalformedAuthorization.
+// iyzico's SDKs). Each of apiKey, randomKey and signature must appear exactly once; apiKey and
+// signature must not be empty (an empty randomKey is returned as is, for the caller to refuse).
+// It never panics; anything unreadable yields ErrMalformedAuthorization.
 func ParseAuthorization(header string) (Credentials, error) {
 	scheme, encoded, ok := strings.Cut(strings.TrimSpace(header), " ")
 	if !ok || scheme != AuthScheme {
@@ -52,25 +54,29 @@ func ParseAuthorization(header string) (Credentials, error) {
 		return Credentials{}, ErrMalformedAuthorization
 	}
 	var c Credentials
-	seen := 0
+	var seen [3]bool // apiKey, randomKey, signature: each exactly once
 	for _, part := range strings.Split(string(raw), "&") {
 		name, value, ok := strings.Cut(part, ":")
 		if !ok {
 			return Credentials{}, ErrMalformedAuthorization
 		}
+		var i int
 		switch name {
 		case "apiKey":
-			c.APIKey = value
+			i, c.APIKey = 0, value
 		case "randomKey":
-			c.RandomKey = value
+			i, c.RandomKey = 1, value
 		case "signature":
-			c.Signature = value
+			i, c.Signature = 2, value
 		default:
 			return Credentials{}, ErrMalformedAuthorization
 		}
-		seen++
+		if seen[i] {
+			return Credentials{}, ErrMalformedAuthorization
+		}
+		seen[i] = true
 	}
-	if seen != 3 || c.APIKey == "" || c.Signature == "" {
+	if seen != [3]bool{true, true, true} || c.APIKey == "" || c.Signature == "" {
 		return Credentials{}, ErrMalformedAuthorization
 	}
 	return c, nil

@@ -165,12 +165,11 @@ func (a Amount) MarshalJSON() ([]byte, error) {
 }
 
 // AppendDecimal appends d as a JSON number with exactly its digits: the scale is kept, so 100.50
-// is written as 100.50 and 100 as 100.
+// is written as 100.50 and 100 as 100. It never uses scientific notation, whatever
+// decimal.UseScientificNotation says.
 func AppendDecimal(b []byte, d decimal.Decimal) []byte {
-	if exp := d.Exponent(); exp < 0 {
-		return append(b, d.StringFixed(-exp)...)
-	}
-	return append(b, d.String()...)
+	// StringFixed with the value's own scale never rounds, and never writes an exponent.
+	return append(b, d.StringFixed(max(-d.Exponent(), 0))...)
 }
 
 // InitRequest is the body of POST /v1/mass/payout/init. Build it once per chunk and keep the bytes:
