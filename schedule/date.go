@@ -62,10 +62,18 @@ func (d Date) Compare(o Date) int {
 }
 
 // At returns the instant at which the wall clock in loc shows c on date d. A
-// wall time that does not exist on that date (skipped by a daylight saving
-// change) is normalised the way time.Date normalises it.
+// wall time that a daylight saving change skips is moved forward by the
+// length of the gap (02:30 on a day that jumps from 02:00 to 03:00 gives
+// 03:30); one that a change repeats gives one of its two instants.
 func (d Date) At(c Clock, loc *time.Location) time.Time {
-	return time.Date(d.Year, d.Month, d.Day, c.Hour, c.Minute, 0, 0, loc)
+	t := time.Date(d.Year, d.Month, d.Day, c.Hour, c.Minute, 0, 0, loc)
+	// time.Date may resolve a skipped wall time backwards; push it forward.
+	want := time.Date(d.Year, d.Month, d.Day, c.Hour, c.Minute, 0, 0, time.UTC)
+	got := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+	if diff := want.Sub(got); diff > 0 {
+		t = t.Add(diff)
+	}
+	return t
 }
 
 // daysIn returns the number of days of the month.

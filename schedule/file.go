@@ -139,16 +139,12 @@ func (p *parser) errorf(line int, format string, args ...any) {
 	p.problems = append(p.problems, &LineError{Line: max(line, 1), Message: fmt.Sprintf(format, args...)})
 }
 
-var yamlLine = regexp.MustCompile(`line (\d+)`)
+var yamlLine = regexp.MustCompile(`^line (\d+): `)
 
 func (p *parser) file(data []byte) *File {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line := 1
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			line, _ = strconv.Atoi(m[1])
-		}
-		p.errorf(line, "not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		p.yamlError(err)
 		return nil
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
@@ -214,6 +210,25 @@ func (p *parser) file(data []byte) *File {
 		f.Schedules = append(f.Schedules, s)
 	}
 	return f
+}
+
+// yamlError reports a YAML syntax error. yaml.v3 numbers a scanner error's
+// line from 1 but a parser error's ("did not find expected ...") from 0, and
+// gives for the latter the line where the enclosing block starts.
+func (p *parser) yamlError(err error) {
+	text := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg := yamlLine.ReplaceAllString(text, "")
+	line := 1
+	if m := yamlLine.FindStringSubmatch(text); m != nil {
+		line, _ = strconv.Atoi(m[1])
+	}
+	for _, parserProblem := range []string{"<document start>", "node content", "expected key", "'-' indicator", "',' or ']'", "',' or '}'"} {
+		if strings.Contains(msg, "did not find expected") && strings.HasSuffix(msg, parserProblem) {
+			p.errorf(line+1, "not valid YAML in the block that starts here: %s", msg)
+			return
+		}
+	}
+	p.errorf(line, "not valid YAML: %s", msg)
 }
 
 func (p *parser) location(name string, line int) *time.Location {

@@ -147,6 +147,13 @@ func (f *File) EndOfBusinessDay(t time.Time) time.Time {
 	return f.Calendar.BusinessDayEnd(DateOf(t.In(f.Location)), f.BusinessDayEnd)
 }
 
+// PeriodOf returns the period (YYYY-MM) that t falls in, in the file's time
+// zone: the default period of a manual trigger at t.
+func (f *File) PeriodOf(t time.Time) string {
+	y, m, _ := t.In(f.Location).Date()
+	return FormatPeriod(y, m)
+}
+
 func sortRuns(rs []Run) {
 	slices.SortStableFunc(rs, func(a, b Run) int {
 		if c := a.At.Compare(b.At); c != 0 {
