@@ -3,6 +3,7 @@ package schedule
 import (
 	"testing"
 	"time"
+	_ "time/tzdata" // the tests' zones do not depend on the host's database
 )
 
 func mustLoc(t *testing.T, name string) *time.Location {
@@ -106,6 +107,35 @@ func TestTurkishHolidaysYear(t *testing.T) {
 	}
 	if h := TurkishHolidays(2016); len(h) != 7 { // no 15 July before 2017, no religious data
 		t.Errorf("2016: %d holidays, want 7 fixed ones without 15 July: %v", len(h), h)
+	}
+}
+
+func TestCalendarHolidaysWithExtra(t *testing.T) {
+	c := istanbulCalendar(t, "2026-12-31", "2026-05-01", "2026-10-28")
+	got := c.Holidays(2026)
+	want := map[string]string{
+		"2026-05-01": "Emek ve Dayanışma Günü", // built-in name wins over the extra
+		"2026-05-26": "Kurban Bayramı arifesi",
+		"2026-10-28": ExtraHolidayName, // an extra full day wins over a half day
+		"2026-12-31": ExtraHolidayName,
+	}
+	found := 0
+	for _, h := range got {
+		if name, ok := want[h.Date.String()]; ok {
+			found++
+			if h.Name != name {
+				t.Errorf("%s: %q, want %q", h.Date, h.Name, name)
+			}
+		}
+	}
+	if found != len(want) {
+		t.Errorf("Holidays(2026) = %v, missing some of %v", got, want)
+	}
+	if c.IsBusinessDay(mustDate(t, "2026-10-28")) || c.IsHalfDay(mustDate(t, "2026-10-28")) {
+		t.Error("28 October made a full holiday by the file is still a business day")
+	}
+	if FullDay.String() != "full day" || HalfDay.String() != "half day" {
+		t.Errorf("HolidayKind strings: %s, %s", FullDay, HalfDay)
 	}
 }
 

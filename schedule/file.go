@@ -164,13 +164,13 @@ func (p *parser) file(data []byte) *File {
 	for key, val := range p.mapping(root, "timezone", "holidays", "business_day_end", "schedules") {
 		switch key.Value {
 		case "timezone":
-			if s, ok := p.scalar(key, val); ok && s != "" {
+			if s, ok := p.scalar(key.Value, val); ok && s != "" {
 				f.Timezone, tzLine = s, val.Line
 			}
 		case "holidays":
-			f.Holidays = p.holidays(key, val)
+			f.Holidays = p.holidays(val)
 		case "business_day_end":
-			if s, ok := p.scalar(key, val); ok && s != "" {
+			if s, ok := p.scalar(key.Value, val); ok && s != "" {
 				c, err := ParseClock(s)
 				if err != nil {
 					p.errorf(val.Line, "business_day_end: %v", err)
@@ -244,7 +244,7 @@ func (p *parser) location(name string, line int) *time.Location {
 	return loc
 }
 
-func (p *parser) holidays(key, val *yaml.Node) []Date {
+func (p *parser) holidays(val *yaml.Node) []Date {
 	if isNull(val) {
 		return nil
 	}
@@ -283,7 +283,7 @@ func (p *parser) schedule(n *yaml.Node, cal *Calendar) *Schedule {
 	for key, val := range p.mapping(n, scheduleKeys...) {
 		got[key.Value] = val
 		if key.Value == "name" {
-			if name, ok := p.scalar(key, val); ok {
+			if name, ok := p.scalar(key.Value, val); ok {
 				if !namePattern.MatchString(name) {
 					p.errorf(val.Line, "schedule name %q: want 1 to 64 characters from A-Z a-z 0-9 . _ -", name)
 				} else {
@@ -303,10 +303,9 @@ func (p *parser) schedule(n *yaml.Node, cal *Calendar) *Schedule {
 		if !ok || isNull(val) || key == "name" {
 			continue
 		}
-		keyNode := &yaml.Node{Value: key, Line: val.Line}
 		switch key {
 		case "when":
-			if v, ok := p.scalar(keyNode, val); ok {
+			if v, ok := p.scalar(key, val); ok {
 				r, err := parseWhen(v)
 				if err != nil {
 					p.errorf(val.Line, "%s: %v", prefix, err)
@@ -316,16 +315,16 @@ func (p *parser) schedule(n *yaml.Node, cal *Calendar) *Schedule {
 				_, s.month = r.(monthRule)
 			}
 		case "source":
-			if v, ok := p.scalar(keyNode, val); ok {
+			if v, ok := p.scalar(key, val); ok {
 				if _, err := filepath.Match(v, ""); err != nil || v == "" {
 					p.errorf(val.Line, "%s: source %q is not a valid glob (filepath.Match syntax)", prefix, v)
 				}
 				s.Source = v
 			}
 		case "purpose":
-			s.Purpose, _ = p.scalar(keyNode, val)
+			s.Purpose, _ = p.scalar(key, val)
 		case "chunk_size":
-			if v, ok := p.scalar(keyNode, val); ok {
+			if v, ok := p.scalar(key, val); ok {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 1 {
 					p.errorf(val.Line, "%s: chunk_size %q: want a whole number of at least 1", prefix, v)
@@ -333,7 +332,7 @@ func (p *parser) schedule(n *yaml.Node, cal *Calendar) *Schedule {
 				s.ChunkSize = n
 			}
 		case "decimal_comma":
-			if v, ok := p.scalar(keyNode, val); ok {
+			if v, ok := p.scalar(key, val); ok {
 				switch {
 				case strings.EqualFold(v, "true"):
 					s.DecimalComma = true
@@ -343,7 +342,7 @@ func (p *parser) schedule(n *yaml.Node, cal *Calendar) *Schedule {
 				}
 			}
 		case "callback_url":
-			if v, ok := p.scalar(keyNode, val); ok {
+			if v, ok := p.scalar(key, val); ok {
 				u, err := url.Parse(v)
 				if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 					p.errorf(val.Line, "%s: callback_url %q: want an absolute http or https URL", prefix, v)
@@ -351,7 +350,7 @@ func (p *parser) schedule(n *yaml.Node, cal *Calendar) *Schedule {
 				s.CallbackURL = v
 			}
 		case "batch_id":
-			if v, ok := p.scalar(keyNode, val); ok {
+			if v, ok := p.scalar(key, val); ok {
 				s.BatchIDTemplate = v
 			}
 		}
@@ -400,9 +399,9 @@ func (p *parser) mapping(n *yaml.Node, known ...string) func(yield func(key, val
 
 // scalar returns a scalar value's text, reporting a list or mapping where a
 // single value belongs.
-func (p *parser) scalar(key, val *yaml.Node) (string, bool) {
+func (p *parser) scalar(key string, val *yaml.Node) (string, bool) {
 	if val.Kind != yaml.ScalarNode {
-		p.errorf(val.Line, "%s: want a single value, not a list or mapping", key.Value)
+		p.errorf(val.Line, "%s: want a single value, not a list or mapping", key)
 		return "", false
 	}
 	if isNull(val) {
