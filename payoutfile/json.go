@@ -269,6 +269,9 @@ func (j *jsonlSource) readLine() ([]byte, error) {
 // of the wrong shape becomes a row error in raw.errs.
 func decodeItem(dec *json.Decoder, raw *rawRecord, warn func(string)) error {
 	rowErr := func(f field, code, msg string) {
+		if code == CodeWrongType {
+			raw.bad[f] = true
+		}
 		raw.errs = append(raw.errs, RowError{Row: raw.row, Column: f.String(), Code: code,
 			Message: fmt.Sprintf("row %d, %s: %s", raw.row, f, msg)})
 	}

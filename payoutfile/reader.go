@@ -45,6 +45,7 @@ type rawRecord struct {
 	val     [numFields]string
 	has     [numFields]bool // the file has this field (column or key)
 	numeric [numFields]bool // XLSX number cell: '.' decimals whatever DecimalComma says
+	bad     [numFields]bool // the source already reported the field (wrong JSON type)
 	errs    []RowError      // structural problems found by the source
 	shifted bool            // fields may sit in the wrong columns: report only errs
 }
@@ -67,7 +68,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	var src source
 	switch o.Format {
 	case FormatCSV, FormatJSONL, FormatJSON:
-		br := bufio.NewReaderSize(&limitedReader{r: r, left: o.MaxFileBytes + 1}, bufSize)
+		br := bufio.NewReaderSize(&limitedReader{r: r, left: o.MaxFileBytes}, bufSize)
 		if err := sniff(br, o.Format); err != nil {
 			return nil, rd.fileError(err)
 		}
@@ -201,24 +202,26 @@ const bufSize = 64 << 10
 // errFileTooLarge is returned by limitedReader past the limit.
 var errFileTooLarge = errors.New("file too large")
 
-// limitedReader fails with errFileTooLarge once more than the limit has been read.
+// limitedReader delivers at most left bytes and then fails with errFileTooLarge if more follow.
 type limitedReader struct {
 	r    io.Reader
-	left int64 // limit + 1 at the start
+	left int64
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
-		return 0, errFileTooLarge
+		var probe [1]byte
+		n, err := io.ReadAtLeast(l.r, probe[:], 1)
+		if n > 0 {
+			return 0, errFileTooLarge
+		}
+		return 0, err
 	}
 	if int64(len(p)) > l.left {
 		p = p[:l.left]
 	}
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
-	if l.left <= 0 {
-		return 0, errFileTooLarge
-	}
 	return n, err
 }
 

@@ -52,7 +52,7 @@ func (r *Reader) validate(raw *rawRecord) Record {
 		}
 	}
 
-	if id := it.ItemExternalID; id != "" {
+	if id := it.ItemExternalID; id != "" && !raw.bad[fItemExternalID] {
 		if code, why := textProblem(id, MaxItemExternalIDLen); code != "" {
 			add(fItemExternalID, code, "%s", why)
 		}
@@ -60,6 +60,7 @@ func (r *Reader) validate(raw *rawRecord) Record {
 
 	typ := recipientType(it.RecipientType)
 	switch {
+	case raw.bad[fRecipientType]:
 	case it.RecipientType == "":
 		missing(fRecipientType, "the recipient type (IBAN, PHONE, IDENTITY_NUMBER or MEMBER_ID)")
 	case typ == "":
@@ -67,9 +68,11 @@ func (r *Reader) validate(raw *rawRecord) Record {
 	}
 
 	info := it.RecipientInfo
-	if info == "" {
+	switch {
+	case raw.bad[fRecipientInfo]:
+	case info == "":
 		missing(fRecipientInfo, "the recipient's IBAN, phone, identity number or member ID")
-	} else {
+	default:
 		masked := Mask(typ, info)
 		var err error
 		switch typ {
@@ -92,19 +95,25 @@ func (r *Reader) validate(raw *rawRecord) Record {
 		}
 	}
 
-	if it.RecipientName == "" {
+	switch {
+	case raw.bad[fRecipientName]:
+	case it.RecipientName == "":
 		if typ == TypeIBAN {
 			add(fRecipientName, CodeNameRequired, "empty; an IBAN payout needs the account holder's name")
 		}
-	} else if code, why := textProblem(it.RecipientName, MaxRecipientNameLen); code != "" {
-		add(fRecipientName, code, "%s", why)
+	default:
+		if code, why := textProblem(it.RecipientName, MaxRecipientNameLen); code != "" {
+			add(fRecipientName, code, "%s", why)
+		}
 	}
 
 	var amt parsedAmount
 	amountOK := false
-	if a := v[fAmount]; a == "" {
+	switch a := v[fAmount]; {
+	case raw.bad[fAmount]:
+	case a == "":
 		missing(fAmount, "the amount")
-	} else {
+	default:
 		var err error
 		amt, err = parseAmount(a, r.opts.DecimalComma && !raw.numeric[fAmount])
 		switch {
@@ -126,6 +135,7 @@ func (r *Reader) validate(raw *rawRecord) Record {
 	cur := it.Currency
 	minor, curOK := r.currency(cur)
 	switch {
+	case raw.bad[fCurrency]:
 	case cur == "":
 		missing(fCurrency, "the currency ("+r.currencyList()+")")
 	case !curOK:
@@ -156,13 +166,13 @@ func (r *Reader) validate(raw *rawRecord) Record {
 		}
 	}
 
-	if it.Description != "" {
+	if it.Description != "" && !raw.bad[fDescription] {
 		if code, why := textProblem(it.Description, MaxDescriptionLen); code != "" {
 			add(fDescription, code, "%s", why)
 		}
 	}
 
-	if s := v[fNonWithdrawable]; s != "" {
+	if s := v[fNonWithdrawable]; s != "" && !raw.bad[fNonWithdrawable] {
 		b, ok := parseBool(s)
 		if !ok {
 			add(fNonWithdrawable, CodeInvalidBoolean, "%s is not a yes/no value; write true or false (1/0, yes/no, evet/hayır also work)", quote(s))

@@ -157,10 +157,10 @@ func TestValidTCKN(t *testing.T) {
 		why  string
 	}{
 		{"17291716060", true, ""},
-		{"22222222220", true, ""}, // iyzico doc sample
-		{"53857708216", true, ""}, // iyzico doc sample
-		{"11111111110", true, ""}, // passes the checksum: the rule is only the checksum
-		{"19090909018", true, ""}, // 7·odd − even < 0: needs a non-negative modulo
+		{"22222222220", true, ""},          // iyzico doc sample
+		{"53857708216", true, ""},          // iyzico doc sample
+		{"11111111110", true, ""},          // passes the checksum: the rule is only the checksum
+		{"19090909018", true, ""},          // 7·odd − even < 0: needs a non-negative modulo
 		{"19090909098", false, "checksum"}, // the same with a truncating modulo
 		{"17291716050", false, "checksum"},
 		{"1729171606", false, "has 10 digits"},

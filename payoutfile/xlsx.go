@@ -297,7 +297,7 @@ func readSharedStrings(f *zip.File, tokenBudget int) (sharedStrings, error) {
 	inSI, inT, inRPh := false, false, false
 	for {
 		budget.reset()
-		tok, err := dec.RawToken()
+		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
@@ -450,7 +450,7 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 	)
 	for {
 		x.budget.reset()
-		tok, err := x.dec.RawToken()
+		tok, err := x.dec.Token()
 		if err == io.EOF {
 			x.done = true
 			return sheetRow, inRow, nil

@@ -214,3 +214,66 @@ func ManyEntries(n int) []byte {
 	zw.Close()
 	return buf.Bytes()
 }
+
+// ReplacePart returns a copy of the archive with the part name's content replaced by body (or
+// added), and the part removed when body is "-".
+func ReplacePart(archive []byte, name, body string) []byte {
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	found := false
+	for _, f := range zr.File {
+		if f.Name == name {
+			found = true
+			if body == "-" {
+				continue
+			}
+			w, _ := zw.Create(name)
+			io.WriteString(w, body)
+			continue
+		}
+		w, _ := zw.Create(f.Name)
+		rc, err := f.Open()
+		if err != nil {
+			panic(err)
+		}
+		io.Copy(w, rc)
+		rc.Close()
+	}
+	if !found && body != "-" {
+		w, _ := zw.Create(name)
+		io.WriteString(w, body)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// RatioBomb returns a workbook whose first sheet part inflates n zero bytes from very little
+// compressed data.
+func RatioBomb(n int64) []byte {
+	archive := XLSX([][]Cell{Strings("recipient_type")}, XLSXOptions{})
+	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		panic(err)
+	}
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		w, _ := zw.Create(f.Name)
+		if f.Name == "xl/worksheets/sheet1.xml" {
+			zeros := make([]byte, 1<<20)
+			for left := n; left > 0; left -= int64(len(zeros)) {
+				w.Write(zeros[:min(left, int64(len(zeros)))])
+			}
+			continue
+		}
+		rc, _ := f.Open()
+		io.Copy(w, rc)
+		rc.Close()
+	}
+	zw.Close()
+	return buf.Bytes()
+}

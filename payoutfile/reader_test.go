@@ -1,0 +1,316 @@
+package payoutfile
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/shopspring/decimal"
+)
+
+// readAll reads every record of input; err is the first error other than io.EOF (from NewReader
+// or Next).
+func readAll(t *testing.T, input string, o Options) (recs []Record, warnings []string, err error) {
+	t.Helper()
+	r, err := NewReader(strings.NewReader(input), o)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.Cleanup(func() { r.Close() })
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return recs, r.Warnings(), nil
+		}
+		if err != nil {
+			return recs, r.Warnings(), err
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// fileErrorCode returns the code of a *FileError, or "" for nil.
+func fileErrorCode(t *testing.T, err error) string {
+	t.Helper()
+	if err == nil {
+		return ""
+	}
+	var fe *FileError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v (%T) is not a *FileError", err, err)
+	}
+	return fe.Code
+}
+
+func codes(rec Record) []string {
+	var c []string
+	for _, e := range rec.Errors {
+		c = append(c, e.Code)
+	}
+	return c
+}
+
+var csvHeader = []string{"item_external_id", "recipient_type", "recipient_info", "recipient_name", "amount", "currency", "description", "non_withdrawable"}
+
+// csvOf writes a header and rows as CSV with encoding/csv.
+func csvOf(header []string, rows ...[]string) string {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write(header)
+	w.WriteAll(rows)
+	return b.String()
+}
+
+func TestCSVDialects(t *testing.T) {
+	want := []Item{
+		{Row: 1, ItemExternalID: "E1", RecipientType: "IBAN", RecipientInfo: "TR330006100519786457841326", RecipientName: "Ayşe, \"Ayşo\" Yılmaz", Amount: decimal.RequireFromString("100.50"), Currency: "TRY", Description: "Ocak\tmaaşı"},
+		{Row: 2, ItemExternalID: "E2", RecipientType: "PHONE", RecipientInfo: "+905321234567", Amount: decimal.RequireFromString("5"), Currency: "USD"},
+	}
+	want[0].Description = "Ocak maaşı"
+	for _, tc := range []struct{ name, in string }{
+		{"comma LF", "item_external_id,recipient_type,recipient_info,recipient_name,amount,currency,description\n" +
+			"E1,IBAN,TR330006100519786457841326,\"Ayşe, \"\"Ayşo\"\" Yılmaz\",100.50,TRY,Ocak maaşı\n" +
+			"E2,PHONE,05321234567,,5,USD,\n"},
+		{"semicolon CRLF BOM", "\ufeffitem_external_id;recipient_type;recipient_info;recipient_name;amount;currency;description\r\n" +
+			"E1;IBAN;TR330006100519786457841326;\"Ayşe, \"\"Ayşo\"\" Yılmaz\";100.50;TRY;Ocak maaşı\r\n" +
+			"E2;PHONE;05321234567;;5;USD;\r\n"},
+		{"tab, lone CR, no final newline", "item_external_id\trecipient_type\trecipient_info\trecipient_name\tamount\tcurrency\tdescription\r" +
+			"E1\tIBAN\tTR330006100519786457841326\t\"Ayşe, \"\"Ayşo\"\" Yılmaz\"\t100.50\tTRY\tOcak maaşı\r" +
+			"E2\tPHONE\t05321234567\t\t5\tUSD\t"},
+		{"camelCase, other order, spaces, trailing blank lines", "Currency , Amount,recipientInfo,RecipientType,ItemExternalId,recipientName,DESCRIPTION\n" +
+			"TRY, 100.50 ,TR33 0006 1005 1978 6457 8413 26, iban ,E1,\"Ayşe, \"\"Ayşo\"\" Yılmaz\",  Ocak maaşı  \n" +
+			"usd,5,0532 123 45 67,Phone,E2,,\n\n\n"},
+		{"quoted header and cells", "\"item_external_id\",\"recipient_type\",\"recipient_info\",\"recipient_name\",\"amount\",\"currency\",\"description\"\n" +
+			"\"E1\",\"IBAN\",\"TR330006100519786457841326\",\"Ayşe, \"\"Ayşo\"\" Yılmaz\",\"100.50\",\"TRY\",\"Ocak maaşı\"\n" +
+			"\"E2\",\"PHONE\",\"05321234567\",\"\",\"5\",\"USD\",\"\"\n"},
+		{"blank lines before the header", "\n\r\nitem_external_id,recipient_type,recipient_info,recipient_name,amount,currency,description\n" +
+			"E1,IBAN,TR330006100519786457841326,\"Ayşe, \"\"Ayşo\"\" Yılmaz\",100.50,TRY,Ocak maaşı\n" +
+			"E2,PHONE,05321234567,,5,USD,\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, warns, err := readAll(t, tc.in, Options{Format: FormatCSV})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(warns) > 0 {
+				t.Errorf("warnings %q, want none", warns)
+			}
+			if len(recs) != len(want) {
+				t.Fatalf("got %d records, want %d: %+v", len(recs), len(want), recs)
+			}
+			for i, rec := range recs {
+				if !rec.Valid() {
+					t.Errorf("row %d: errors %v", rec.Row, rec.Errors)
+				}
+				assertItem(t, rec.Item, want[i])
+			}
+		})
+	}
+}
+
+func assertItem(t *testing.T, got, want Item) {
+	t.Helper()
+	ga, wa := got.Amount, want.Amount
+	got.Amount, want.Amount = decimal.Decimal{}, decimal.Decimal{}
+	if got != want {
+		t.Errorf("item =\n%+v\nwant\n%+v", got, want)
+	}
+	if !ga.Equal(wa) || ga.Exponent() != wa.Exponent() {
+		t.Errorf("row %d amount = %s (exp %d), want %s (exp %d)", got.Row, ga, ga.Exponent(), wa, wa.Exponent())
+	}
+}
+
+func TestCSVTurkishExport(t *testing.T) {
+	in := "\ufeffitem_external_id;recipient_type;recipient_info;recipient_name;amount;currency;description;non_withdrawable\r\n" +
+		"P-001;IBAN;TR33 0006 1005 1978 6457 8413 26;Şükrü Çağlar Öztürk;1.234,56;TRY;Ocak 2025 maaş ödemesi;YANLIŞ\r\n" +
+		"P-002;IDENTITY_NUMBER;17291716060;İsmail Işık;750;TRY;İkramiye;DOĞRU\r\n" +
+		"P-003;PHONE;0532 123 45 67;Ğülşen Ünal;12.500,00;TRY;Prim;hayır\r\n" +
+		";;;;;;;\r\n"
+	recs, _, err := readAll(t, in, Options{Format: FormatCSV, DecimalComma: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Item{
+		{Row: 1, ItemExternalID: "P-001", RecipientType: "IBAN", RecipientInfo: "TR330006100519786457841326", RecipientName: "Şükrü Çağlar Öztürk", Amount: decimal.RequireFromString("1234.56"), Currency: "TRY", Description: "Ocak 2025 maaş ödemesi"},
+		{Row: 2, ItemExternalID: "P-002", RecipientType: "IDENTITY_NUMBER", RecipientInfo: "17291716060", RecipientName: "İsmail Işık", Amount: decimal.RequireFromString("750"), Currency: "TRY", Description: "İkramiye", NonWithdrawable: true},
+		{Row: 3, ItemExternalID: "P-003", RecipientType: "PHONE", RecipientInfo: "+905321234567", RecipientName: "Ğülşen Ünal", Amount: decimal.RequireFromString("12500.00"), Currency: "TRY", Description: "Prim"},
+	}
+	if len(recs) != len(want) {
+		t.Fatalf("got %d records, want %d", len(recs), len(want))
+	}
+	for i, rec := range recs {
+		if !rec.Valid() {
+			t.Errorf("row %d: %v", rec.Row, rec.Errors)
+		}
+		assertItem(t, rec.Item, want[i])
+	}
+	// Without --decimal-comma the same file is refused row by row, with the hint.
+	recs, _, err = readAll(t, in, Options{Format: FormatCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codes(recs[0]); !slices.Equal(got, []string{CodeInvalidAmount}) || !strings.Contains(recs[0].Errors[0].Message, "--decimal-comma") {
+		t.Errorf("row 1 without --decimal-comma: %v", recs[0].Errors)
+	}
+}
+
+func TestCSVRowNumbersAndBlankRows(t *testing.T) {
+	in := "recipient_type,recipient_info,amount,currency\n" +
+		"MEMBER_ID,1,1,TRY\n" +
+		"\n" +
+		" , , , \n" +
+		"MEMBER_ID,2,\"multi\nline\",TRY\n" +
+		"MEMBER_ID,3,3,TRY\n"
+	recs, _, err := readAll(t, in, Options{Format: FormatCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []int
+	for _, r := range recs {
+		rows = append(rows, r.Row)
+	}
+	if !slices.Equal(rows, []int{1, 4, 5}) {
+		t.Errorf("rows %v, want [1 4 5] (blank rows skipped, numbers kept)", rows)
+	}
+	if c := codes(recs[1]); !slices.Equal(c, []string{CodeInvalidAmount}) {
+		t.Errorf("row 4 codes %v", c)
+	}
+}
+
+func TestCSVStructuralRowErrors(t *testing.T) {
+	in := "recipient_type,recipient_info,amount,currency\n" +
+		"MEMBER_ID,1,1,5,TRY\n" + // decimal comma unquoted: one field too many
+		"MEMBER_ID,2,2\n" +
+		"MEMBER_ID,\"3\"x,3,TRY\n" +
+		"MEMBER_ID,4 \"four\",4,TRY\n" + // a bare quote inside an unquoted field is text
+		"MEMBER_ID,5,5,TRY\n"
+	recs, _, err := readAll(t, in, Options{Format: FormatCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{{CodeWrongFieldCount}, {CodeWrongFieldCount}, {CodeMalformedQuotes, CodeInvalidMemberID}, {CodeInvalidMemberID}, nil}
+	if len(recs) != len(want) {
+		t.Fatalf("got %d records, want %d", len(recs), len(want))
+	}
+	for i, rec := range recs {
+		if got := codes(rec); !slices.Equal(got, want[i]) {
+			t.Errorf("row %d codes %v, want %v: %v", rec.Row, got, want[i], rec.Errors)
+		}
+	}
+	if recs[0].AmountOK {
+		t.Errorf("row 1 AmountOK with a wrong field count: columns cannot be trusted")
+	}
+	if !strings.Contains(recs[0].Errors[0].Message, "has 5 fields but the header has 4") {
+		t.Errorf("message %q", recs[0].Errors[0].Message)
+	}
+}
+
+func TestCSVFileErrors(t *testing.T) {
+	valid := "recipient_type,recipient_info,amount,currency\nMEMBER_ID,1,1,TRY\n"
+	for _, tc := range []struct {
+		name, in string
+		o        Options
+		code     string
+		rows     int // records before the error
+		msg      string
+	}{
+		{"empty", "", Options{}, CodeEmptyFile, 0, "empty"},
+		{"only BOM", "\ufeff", Options{}, CodeEmptyFile, 0, "empty"},
+		{"only white space", " \r\n\n\t\n", Options{}, CodeEmptyFile, 0, "empty"},
+		{"binary", "PNG\x00\x01\x02\x03", Options{}, CodeBinaryFile, 0, "NUL"},
+		{"zip", "PK\x03\x04\x14\x00\x00\x00", Options{}, CodeBinaryFile, 0, "--format xlsx"},
+		{"old xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", Options{}, CodeBinaryFile, 0, ".xls"},
+		{"pdf", "%PDF-1.4\n", Options{}, CodeBinaryFile, 0, "PDF"},
+		{"UTF-16 with BOM", "\xff\xfer\x00e\x00", Options{}, CodeUnsupportedEncoding, 0, "UTF-8"},
+		{"UTF-16 without BOM", "r\x00e\x00c\x00i\x00p\x00i\x00e\x00n\x00t\x00", Options{}, CodeUnsupportedEncoding, 0, "UTF-16"},
+		{"header only", "recipient_type,recipient_info,amount,currency\n", Options{}, CodeNoRows, 0, "no data rows"},
+		{"header and blank rows only", "recipient_type,recipient_info,amount,currency\n,,,\n\n", Options{}, CodeNoRows, 0, "no data rows"},
+		{"no header", "MEMBER_ID,1,1,TRY\nMEMBER_ID,2,2,TRY\n", Options{}, CodeBadHeader, 0, "not a header"},
+		{"missing columns", "recipient_type,amount\nIBAN,1\n", Options{}, CodeMissingColumn, 0, "recipient_info, currency"},
+		{"duplicate column", "recipient_type,recipient_info,amount,currency,Amount\n", Options{}, CodeBadHeader, 0, "twice"},
+		{"mixed delimiters", "recipient_type;recipient_info,amount;currency,x\n", Options{}, CodeBadHeader, 0, "mixes"},
+		{"json", "{\"items\": []}", Options{}, CodeBadHeader, 0, "--format json"},
+		{"wrong delimiter for the header", "recipient_type|recipient_info|amount|currency\n", Options{}, CodeBadHeader, 0, "delimiter"},
+		{"unclosed quote", valid + "MEMBER_ID,\"2,2,TRY\nMEMBER_ID,3,3,TRY\n", Options{}, CodeMalformedCSV, 1, "never closed"},
+		{"field too long", valid + "MEMBER_ID," + strings.Repeat("9", 2000) + ",1,TRY\n", Options{}, CodeFieldTooLong, 1, "longer than 1024 bytes"},
+		{"quoted field too long", valid + "MEMBER_ID,\"" + strings.Repeat("9\n", 600) + "\",1,TRY\n", Options{}, CodeFieldTooLong, 1, "quote"},
+		{"line too long", valid + strings.Repeat(",", 200000) + "\n", Options{}, CodeFieldTooLong, 1, "longer than"},
+		{"header too long", strings.Repeat("x", 70000), Options{}, CodeBadHeader, 0, "first line"},
+		{"too large at the start", valid + strings.Repeat("MEMBER_ID,1,1,TRY\n", 100), Options{MaxFileBytes: 500}, CodeFileTooLarge, 0, "limit of 500 bytes"},
+		{"too large midway", valid + strings.Repeat("MEMBER_ID,1,1,TRY\n", 12000), Options{MaxFileBytes: 100000}, CodeFileTooLarge, 5553, "limit of 100000 bytes"},
+		{"too many rows", valid + strings.Repeat("MEMBER_ID,1,1,TRY\n", 10), Options{MaxRows: 5}, CodeTooManyRows, 5, "more than 5 rows"},
+		{"too many blank rows", valid + strings.Repeat("\n", 10), Options{MaxRows: 5}, CodeTooManyRows, 1, "more than 5 rows"},
+		{"bad options", valid, Options{Currencies: []string{"TL"}}, CodeBadOptions, 0, "TL"},
+		{"bad format", valid, Options{Format: "xml"}, CodeUnsupportedFormat, 0, "xml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.o.Format == "" {
+				tc.o.Format = FormatCSV
+			}
+			recs, _, err := readAll(t, tc.in, tc.o)
+			if got := fileErrorCode(t, err); got != tc.code {
+				t.Fatalf("error %v (code %q), want code %q", err, got, tc.code)
+			}
+			if len(recs) != tc.rows {
+				t.Errorf("got %d records before the error, want %d", len(recs), tc.rows)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("message %q, want it to mention %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestCSVWarnings(t *testing.T) {
+	in := "recipient_type,recipient_info,amount,currency,notes,,Maaş Dönemi\nMEMBER_ID,1,1,TRY,x,,y\n"
+	recs, warns, err := readAll(t, in, Options{Format: FormatCSV})
+	if err != nil || len(recs) != 1 || !recs[0].Valid() {
+		t.Fatalf("recs %+v err %v", recs, err)
+	}
+	joined := strings.Join(warns, "\n")
+	for _, want := range []string{`"notes" (column 5)`, `"Maaş Dönemi" (column 7)`, "column 6 has no name"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("warnings %q lack %q", warns, want)
+		}
+	}
+}
+
+func TestCSVWindows1254(t *testing.T) {
+	// "Şükrü" in Windows-1254: Þ=0xDE ü=0xFC.
+	in := "recipient_type,recipient_info,recipient_name,amount,currency\nIBAN,TR330006100519786457841326,\xde\xfckr\xfc,1,TRY\n"
+	recs, _, err := readAll(t, in, Options{Format: FormatCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := codes(recs[0]); !slices.Equal(got, []string{CodeInvalidEncoding}) || !strings.Contains(recs[0].Errors[0].Message, "Windows-1254") {
+		t.Errorf("errors %v", recs[0].Errors)
+	}
+}
+
+func TestReaderAfterEnd(t *testing.T) {
+	r, err := NewReader(strings.NewReader("recipient_type,recipient_info,amount,currency\nMEMBER_ID,1,1,TRY\n"), Options{Format: FormatCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := r.Next(); err != io.EOF {
+			t.Fatalf("Next after the end = %v, want io.EOF", err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err == nil {
+		t.Fatal("Next after Close succeeded")
+	}
+}
