@@ -43,7 +43,7 @@ func (s *Server) handleAuth(c *call) answer {
 		s.count(func(k *counters) { k.authInvalidState++ })
 		return c.fail(iyzico.CodeInvalidState, &msgAlreadyAuthed)
 	}
-	need := p.total.Add(p.commission)
+	need := p.total.Add(p.commission).Decimal()
 	s.balMu.Lock()
 	p.insufficient = s.balance.LessThan(need)
 	if !p.insufficient {

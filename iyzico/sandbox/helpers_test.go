@@ -152,7 +152,7 @@ func (h *harness) get(path string) reply {
 	return h.send(http.MethodGet, path, nil)
 }
 
-func bodyOf(t *testing.T, v any) []byte {
+func bodyOf(t testing.TB, v any) []byte {
 	t.Helper()
 	switch v := v.(type) {
 	case string:

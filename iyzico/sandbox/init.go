@@ -8,7 +8,6 @@ import (
 	"slices"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
 	"github.com/masspayout/masspayout/iyzico"
 )
@@ -151,35 +150,41 @@ func newPayout(req *initRequest, hash [32]byte) *payout {
 		bodyHash:   hash,
 		items:      make([]item, len(req.Items)),
 		status:     iyzico.PayoutInit,
-		total:      decimal.Zero,
-		commission: decimal.Zero,
+		commission: centsMoney(0),
 	}
 	p.requestIDText = p.requestID.String()
 	for i := range req.Items {
 		in := &req.Items[i]
 		it := &p.items[i]
-		amount, code, why := checkItem(in)
+		a, code, why := checkItem(in)
 		it.externalID = in.ItemExternalID
-		it.recipientType = in.RecipientType
+		it.recipientType = intern(in.RecipientType, iyzico.RecipientIBAN, iyzico.RecipientPhone, iyzico.RecipientIdentityNumber, iyzico.RecipientMemberID)
 		it.recipientInfo = in.RecipientInfo
 		it.recipientName = in.RecipientName
 		it.description = in.Description
 		if in.Amount != nil {
-			it.currency = in.Amount.Currency
+			it.currency = intern(in.Amount.Currency, "TRY", "USD", "EUR")
 		}
-		it.amount = amount
+		if a.fast {
+			it.amount = money{cents: a.cents, scale: int8(max(-a.value.Exponent(), 0))}
+		} else {
+			it.amount = moneyOf(a.value)
+		}
 		it.ref = newUUID(ids[16*(i+1) : 16*(i+2)])
 		if code != "" {
 			it.status, it.code, it.why = iyzico.ItemInvalid, code, why
-			it.commission = decimal.Zero
 			p.invalid = append(p.invalid, int32(i))
 			continue
 		}
 		it.status = iyzico.ItemInit
-		it.commission = Commission(amount)
-		it.outcome = bankOutcome(amount)
+		it.outcome = bankOutcome(a)
+		if a.fast {
+			it.commission = centsMoney(commissionCentsOf(a.cents))
+		} else {
+			it.commission = moneyOf(Commission(a.value))
+		}
 		p.valid = append(p.valid, int32(i))
-		p.total = p.total.Add(amount)
+		p.total = p.total.Add(it.amount)
 		p.commission = p.commission.Add(it.commission)
 		if p.currency == "" {
 			p.currency = it.currency
@@ -189,6 +194,16 @@ func newPayout(req *initRequest, hash [32]byte) *payout {
 		p.currency = p.items[0].currency
 	}
 	return p
+}
+
+// intern returns the known string equal to s, so that millions of items share one copy.
+func intern(s string, known ...string) string {
+	for _, k := range known {
+		if s == k {
+			return k
+		}
+	}
+	return s
 }
 
 // newUUID makes a version 4 UUID of 16 random bytes.

@@ -25,8 +25,17 @@ var (
 )
 
 // bankOutcome applies the documented rule on the amount's minor units.
-func bankOutcome(amount decimal.Decimal) outcome {
-	frac := amount.Sub(amount.Truncate(0))
+func bankOutcome(a amount) outcome {
+	if a.fast {
+		switch a.cents % 100 {
+		case 99:
+			return outcomeFailRefund
+		case 98:
+			return outcomeFailNoRefund
+		}
+		return outcomeSuccess
+	}
+	frac := a.value.Sub(a.value.Truncate(0))
 	switch {
 	case frac.Equal(cents99):
 		return outcomeFailRefund
@@ -44,7 +53,16 @@ var (
 // Commission returns the sandbox's commission on one item: 0.5% of amount rounded half-up to 2
 // decimals, at least 1.00, in the item's currency.
 func Commission(amount decimal.Decimal) decimal.Decimal {
+	if cents, ok := minorUnits(amount); ok && cents > 0 {
+		return decimal.New(commissionCentsOf(cents), -2)
+	}
 	return decimal.Max(minCommission, amount.Mul(commissionRate).Round(2))
+}
+
+// commissionCentsOf is Commission in hundredths for a positive amount in hundredths: 5/1000 of it,
+// half-up, at least 100.
+func commissionCentsOf(cents int64) int64 {
+	return max(100, (cents*5+500)/1000)
 }
 
 // item is one stored payout item. Every field but status is written once, before the payout is
@@ -56,8 +74,8 @@ type item struct {
 	recipientName string
 	description   string
 	currency      string
-	amount        decimal.Decimal
-	commission    decimal.Decimal // zero for INVALID items
+	amount        money
+	commission    money // zero for INVALID items
 	ref           uuid.UUID
 	code          iyzico.Code // INVALID items: why
 	why           *msg
@@ -87,15 +105,15 @@ type payout struct {
 	valid         []int32 // indexes of valid items, in body order
 	invalid       []int32 // indexes of INVALID items, in body order
 	currency      string
-	total         decimal.Decimal // sum of valid items' amounts
-	commission    decimal.Decimal // sum of valid items' commissions
+	total         money // sum of valid items' amounts
+	commission    money // sum of valid items' commissions
 
 	mu           sync.Mutex
 	status       string
 	phase        phase
 	authAt       time.Time
 	insufficient bool
-	successTotal decimal.Decimal
+	successTotal money
 	successCount int
 }
 
@@ -122,7 +140,7 @@ func (s *Server) advance(p *payout, now time.Time) {
 		p.phase = phaseBank
 	}
 	if p.phase == phaseBank && !now.Before(p.authAt.Add(2*s.settleDelay)) {
-		refund := decimal.Zero
+		var refund money
 		for _, i := range p.valid {
 			it := &p.items[i]
 			if it.status != iyzico.ItemFailed {
@@ -140,7 +158,7 @@ func (s *Server) advance(p *payout, now time.Time) {
 		}
 		if refund.Sign() > 0 {
 			s.balMu.Lock()
-			s.balance = s.balance.Add(refund)
+			s.balance = s.balance.Add(refund.Decimal())
 			s.balMu.Unlock()
 		}
 		if !p.insufficient {

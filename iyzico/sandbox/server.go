@@ -318,7 +318,7 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (a answer, dropped bool) 
 		w.Header().Set("Allow", rt.methods)
 		return c.failWith(http.StatusMethodNotAllowed, "", &msgMethodNotAllowed), false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	body, err := readBody(r)
 	if err != nil {
 		c.outcome = "body unreadable"
 		return answer{}, false
@@ -387,6 +387,17 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (a answer, dropped bool) 
 		return a, true
 	}
 	return a, false
+}
+
+// readBody reads the whole body, up to MaxBodyBytes+1 bytes, in one allocation when the length
+// is announced.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= MaxBodyBytes {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r.Body, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 }
 
 // serverError answers an injected server error: 500 with a JSON failure body, 502 with an empty

@@ -140,64 +140,121 @@ func parseAmount(raw json.RawMessage) (d decimal.Decimal, missing, ok bool) {
 	return d, false, true
 }
 
+// maxFastCents bounds the amounts handled in int64 minor units (below 10^13 units): sums of
+// millions of them cannot overflow.
+const maxFastCents = 1_000_000_000_000_000
+
+var pow10 = [...]int64{1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000,
+	1_000_000_000, 10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000,
+	100_000_000_000_000, 1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000,
+	1_000_000_000_000_000_000}
+
+// minorUnits returns d in exact hundredths when it has no non-zero digit past the second decimal
+// and its magnitude is below maxFastCents hundredths. ok false says nothing about validity: the
+// caller then uses decimal arithmetic. It is the fast path of the per-item money work.
+func minorUnits(d decimal.Decimal) (cents int64, ok bool) {
+	if d.NumDigits() > 18 {
+		return 0, false
+	}
+	coef, exp := d.CoefficientInt64(), int(d.Exponent())
+	switch {
+	case exp >= -2:
+		if exp+2 >= len(pow10) {
+			return 0, false
+		}
+		m := pow10[exp+2]
+		if coef > maxFastCents/m || coef < -maxFastCents/m {
+			return 0, false
+		}
+		cents = coef * m
+	default:
+		div := pow10[-exp-2] // exp ≥ -18 (maxExponent)
+		if coef%div != 0 {
+			return 0, false
+		}
+		cents = coef / div
+	}
+	if cents >= maxFastCents || cents <= -maxFastCents {
+		return 0, false
+	}
+	return cents, true
+}
+
+// amount is a parsed amount.value: the decimal as received and, when minorUnits could, its
+// hundredths.
+type amount struct {
+	value decimal.Decimal
+	cents int64
+	fast  bool
+}
+
 // checkItem validates one init item. It returns the parsed amount (zero when unreadable) and, for
 // an invalid item, the code and message of the first rule it breaks, in this order:
 // itemExternalId present; recipientType known; recipientInfo present; recipientInfo valid for the
 // type (and recipientName present for IBAN); amount present, a number, > 0, ≤ 2 decimals;
 // currency present and supported.
-func checkItem(it *initItem) (decimal.Decimal, iyzico.Code, *msg) {
-	amount, amountMissing, amountOK := decimal.Decimal{}, true, false
+func checkItem(it *initItem) (amount, iyzico.Code, *msg) {
+	var a amount
+	missing, readable := true, false
 	currency := ""
 	if it.Amount != nil {
-		amount, amountMissing, amountOK = parseAmount(it.Amount.Value)
+		a.value, missing, readable = parseAmount(it.Amount.Value)
 		currency = it.Amount.Currency
 	}
-	if !amountOK {
-		amount = decimal.Decimal{}
+	if readable {
+		a.cents, a.fast = minorUnits(a.value)
+	} else {
+		a.value = decimal.Decimal{}
 	}
+	positive, twoDecimals := a.cents > 0, a.fast
+	if readable && !a.fast {
+		positive = a.value.Sign() > 0
+		twoDecimals = a.value.Equal(a.value.Truncate(2))
+	}
+
 	if it.ItemExternalID == "" {
-		return amount, CodeMissingField, &msgMissingItemExternalID
+		return a, CodeMissingField, &msgMissingItemExternalID
 	}
 	switch it.RecipientType {
 	case iyzico.RecipientIBAN, iyzico.RecipientPhone, iyzico.RecipientIdentityNumber, iyzico.RecipientMemberID:
 	default:
-		return amount, CodeInvalidRecipientType, &msgBadRecipientType
+		return a, CodeInvalidRecipientType, &msgBadRecipientType
 	}
 	if it.RecipientInfo == "" {
-		return amount, CodeMissingField, &msgMissingRecipientInfo
+		return a, CodeMissingField, &msgMissingRecipientInfo
 	}
 	switch it.RecipientType {
 	case iyzico.RecipientIBAN:
 		if !validIBAN(it.RecipientInfo) {
-			return amount, CodeInvalidIBAN, &msgBadIBAN
+			return a, CodeInvalidIBAN, &msgBadIBAN
 		}
 		if strings.TrimSpace(it.RecipientName) == "" {
-			return amount, CodeRecipientNameRequired, &msgNameRequired
+			return a, CodeRecipientNameRequired, &msgNameRequired
 		}
 	case iyzico.RecipientPhone:
 		if !validPhone(it.RecipientInfo) {
-			return amount, CodeInvalidPhone, &msgBadPhone
+			return a, CodeInvalidPhone, &msgBadPhone
 		}
 	case iyzico.RecipientIdentityNumber:
 		if !validTCKN(it.RecipientInfo) {
-			return amount, CodeInvalidIdentityNumber, &msgBadIdentityNumber
+			return a, CodeInvalidIdentityNumber, &msgBadIdentityNumber
 		}
 	case iyzico.RecipientMemberID:
 		if !validMemberID(it.RecipientInfo) {
-			return amount, CodeInvalidMemberID, &msgBadMemberID
+			return a, CodeInvalidMemberID, &msgBadMemberID
 		}
 	}
 	switch {
-	case amountMissing:
-		return amount, CodeMissingField, &msgMissingAmount
-	case !amountOK || amount.Sign() <= 0:
-		return amount, CodeInvalidAmount, &msgBadAmount
-	case !amount.Equal(amount.Truncate(2)):
-		return amount, CodeAmountScale, &msgAmountScale
+	case missing:
+		return a, CodeMissingField, &msgMissingAmount
+	case !readable || !positive:
+		return a, CodeInvalidAmount, &msgBadAmount
+	case !twoDecimals:
+		return a, CodeAmountScale, &msgAmountScale
 	case currency == "":
-		return amount, CodeMissingField, &msgMissingCurrency
+		return a, CodeMissingField, &msgMissingCurrency
 	case !currencies[currency]:
-		return amount, CodeUnsupportedCurrency, &msgBadCurrency
+		return a, CodeUnsupportedCurrency, &msgBadCurrency
 	}
-	return amount, "", nil
+	return a, "", nil
 }

@@ -164,8 +164,8 @@ func TestCheckItem(t *testing.T) {
 			if (code == "") != (why == nil) {
 				t.Errorf("code %q with message %v", code, why)
 			}
-			if !amount.Equal(dec(tt.wantAmount)) {
-				t.Errorf("amount = %s, want %s", amount, tt.wantAmount)
+			if !amount.value.Equal(dec(tt.wantAmount)) {
+				t.Errorf("amount = %s, want %s", amount.value, tt.wantAmount)
 			}
 		})
 	}
@@ -206,8 +206,103 @@ func TestBankOutcome(t *testing.T) {
 		{"1000.01", outcomeSuccess},
 	}
 	for _, tt := range tests {
-		if got := bankOutcome(decimal.RequireFromString(tt.amount)); got != tt.want {
+		d := decimal.RequireFromString(tt.amount)
+		cents, fast := minorUnits(d)
+		if got := bankOutcome(amount{value: d, cents: cents, fast: fast}); got != tt.want {
 			t.Errorf("bankOutcome(%s) = %v, want %v", tt.amount, got, tt.want)
 		}
+		if got := bankOutcome(amount{value: d}); got != tt.want {
+			t.Errorf("bankOutcome(%s) by decimals = %v, want %v", tt.amount, got, tt.want)
+		}
+	}
+}
+
+func TestMinorUnits(t *testing.T) {
+	tests := []struct {
+		in     string
+		cents  int64
+		wantOK bool
+	}{
+		{"100.50", 10050, true},
+		{"100.5", 10050, true},
+		{"100", 10000, true},
+		{"1e2", 10000, true},
+		{"100.500000", 10050, true},
+		{"0.01", 1, true},
+		{"-3.25", -325, true},
+		{"1.005", 0, false}, // third decimal: decimals decide
+		{"9999999999999.99", 999999999999999, true},
+		{"10000000000000", 0, false}, // 10^13 units: too big for the fast path
+		{"123456789012345678901234", 0, false},
+		{"1e17", 0, false},
+	}
+	for _, tt := range tests {
+		cents, ok := minorUnits(dec(tt.in))
+		if cents != tt.cents || ok != tt.wantOK {
+			t.Errorf("minorUnits(%s) = %d, %v; want %d, %v", tt.in, cents, ok, tt.cents, tt.wantOK)
+		}
+	}
+}
+
+// TestFastMoneyMatchesDecimals: the int64 fast path gives the decimal rule's results.
+func TestFastMoneyMatchesDecimals(t *testing.T) {
+	for cents := int64(1); cents < 300_000; cents += 7 {
+		d := decimal.New(cents, -2)
+		slow := decimal.Max(minCommission, d.Mul(commissionRate).Round(2))
+		if fast := decimal.New(commissionCentsOf(cents), -2); !fast.Equal(slow) {
+			t.Fatalf("commission of %s: fast %s, decimals %s", d, fast, slow)
+		}
+		c, ok := minorUnits(d)
+		if !ok || c != cents {
+			t.Fatalf("minorUnits(%s) = %d, %v", d, c, ok)
+		}
+		if f, s := bankOutcome(amount{value: d, cents: c, fast: true}), bankOutcome(amount{value: d}); f != s {
+			t.Fatalf("outcome of %s: fast %v, decimals %v", d, f, s)
+		}
+	}
+	// A payout mixing fast and slow amounts sums the same as decimals would.
+	req := &initRequest{ExternalID: "x", Items: []initItem{
+		{ItemExternalID: "a", RecipientType: "MEMBER_ID", RecipientInfo: "1", Amount: &initAmount{Value: json.RawMessage(`10.25`), Currency: "TRY"}},
+		{ItemExternalID: "b", RecipientType: "MEMBER_ID", RecipientInfo: "1", Amount: &initAmount{Value: json.RawMessage(`20000000000000.5`), Currency: "TRY"}},
+		{ItemExternalID: "c", RecipientType: "MEMBER_ID", RecipientInfo: "1", Amount: &initAmount{Value: json.RawMessage(`3`), Currency: "TRY"}},
+	}}
+	p := newPayout(req, [32]byte{})
+	if !p.total.Decimal().Equal(dec("20000000000013.75")) || !p.commission.Decimal().Equal(dec("100000000002.00")) {
+		t.Errorf("totals %s and %s, want 20000000000013.75 and 100000000002.00", p.total.Decimal(), p.commission.Decimal())
+	}
+}
+
+// TestMoney: money renders and adds exactly as decimal.Decimal with iyzico.AppendDecimal.
+func TestMoney(t *testing.T) {
+	vals := []string{"0", "100", "100.5", "100.50", "100.500", "1e2", "0.01", "0.10", "-3.25", "-0.5", "1.005",
+		"9999999999999.99", "10000000000000", "123456789012345678901234.5", "7.000000000000000000", "12.3e1"}
+	for _, a := range vals {
+		da := dec(a)
+		ma := moneyOf(da)
+		if got, want := string(appendMoney(nil, ma)), string(iyzico.AppendDecimal(nil, da)); got != want {
+			t.Errorf("appendMoney(%s) = %s, want %s", a, got, want)
+		}
+		if !ma.Decimal().Equal(da) || ma.Decimal().Exponent() != min(da.Exponent(), 0) && ma.big == nil {
+			t.Errorf("moneyOf(%s).Decimal() = %s (exp %d)", a, ma.Decimal(), ma.Decimal().Exponent())
+		}
+		if ma.Sign() != da.Sign() {
+			t.Errorf("Sign(%s) = %d", a, ma.Sign())
+		}
+		for _, b := range vals {
+			db := dec(b)
+			sum := ma.Add(moneyOf(db))
+			want := da.Add(db)
+			if !sum.Decimal().Equal(want) {
+				t.Errorf("%s + %s = %s, want %s", a, b, sum.Decimal(), want)
+			}
+			if da.Exponent() <= 0 && db.Exponent() <= 0 {
+				if got, w := string(appendMoney(nil, sum)), string(iyzico.AppendDecimal(nil, want)); got != w {
+					t.Errorf("%s + %s renders %s, want %s", a, b, got, w)
+				}
+			}
+		}
+	}
+	if got := string(appendMoney(nil, centsMoney(100))); got != "1.00" {
+		t.Errorf("centsMoney(100) = %s, want 1.00", got)
 	}
 }
