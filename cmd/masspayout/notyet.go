@@ -14,15 +14,9 @@ func notYet(issue string) func(context.Context, env) error {
 }
 
 var (
-	cmdRun       = notYet("4 (the pipeline)")
-	cmdEnqueue   = notYet("4 (the pipeline)")
-	cmdWorker    = notYet("4 (the pipeline)")
-	cmdStatus    = notYet("4 (the pipeline)")
-	cmdReport    = notYet("4 (the pipeline)")
 	cmdServe     = notYet("6 (HTTP API)")
 	cmdScheduler = notYet("7 (scheduled runs)")
 	cmdApprove   = notYet("5 (two-phase completion)")
 	cmdCancel    = notYet("5 (two-phase completion)")
 	cmdReconcile = notYet("5 (two-phase completion)")
-	cmdValidate  = notYet("3 (file intake)")
 )

@@ -1,0 +1,242 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/masspayout/masspayout/internal/redistest"
+	"github.com/masspayout/masspayout/iyzico"
+	"github.com/masspayout/masspayout/tasks"
+	"github.com/shopspring/decimal"
+)
+
+// recorder is an Enqueuer over a real asynq client that also counts what was enqueued per type.
+type recorder struct {
+	mu     sync.Mutex
+	client *asynq.Client
+	count  map[string]int
+}
+
+func (r *recorder) EnqueueContext(ctx context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
+	info, err := r.client.EnqueueContext(ctx, t, opts...)
+	if err == nil {
+		r.mu.Lock()
+		r.count[t.Type()]++
+		r.mu.Unlock()
+	}
+	return info, err
+}
+
+func (r *recorder) types() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range r.count {
+		out[k] = v
+	}
+	return out
+}
+
+func newStore(t *testing.T) (*Store, *recorder) {
+	t.Helper()
+	rdb := redistest.Start(t).Client()
+	return NewStore(rdb, time.Hour), &recorder{client: asynq.NewClientFromRedisClient(rdb), count: map[string]int{}}
+}
+
+func submitBytes(t *testing.T, s *Store, q Enqueuer, id, format, body string, chunk int) (*SubmitResult, error) {
+	t.Helper()
+	return s.Submit(context.Background(), SubmitRequest{
+		File: bytes.NewReader([]byte(body)), Source: "test." + format, BatchID: id,
+		Options: Options{Format: format, ChunkSize: chunk}, Submitter: "tester",
+	}, q, tasks.Options{MaxRetry: 3})
+}
+
+const header = "item_external_id,recipient_type,recipient_info,recipient_name,amount,currency\n"
+
+func TestSubmitSplitsIntoDeterministicChunks(t *testing.T) {
+	s, q := newStore(t)
+	body := header +
+		"a1,IBAN,TR330006100519786457841326,Ayşe Yılmaz,100.50,TRY\n" +
+		"a2,IDENTITY_NUMBER,17291716060,,200,TRY\n" +
+		"a3,IBAN,TR330006100519786457841327,Bad Check,5,TRY\n" + // rejected: mod-97
+		"a4,PHONE,05321234567,,10.99,USD\n" +
+		",MEMBER_ID,2228853,,7000,TRY\n"
+	res, err := submitBytes(t, s, q, "b1", "csv", body, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := res.Batch
+	if b.Rows != 5 || b.Valid != 4 || b.Rejected != 1 || b.ChunksTotal != 2 || !b.SubmitDone || b.Status != StatusProcessing {
+		t.Fatalf("batch = %+v", b)
+	}
+	if got := q.types(); got[tasks.TypeInit] != 2 || len(got) != 1 {
+		t.Errorf("enqueued %v, want 2 init tasks", got)
+	}
+	c, err := s.GetChunk(context.Background(), "b1", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"externalId":"b1-00002","conversationId":"b1-00002","items":[` +
+		`{"itemExternalId":"a4","recipientType":"PHONE","recipientInfo":"+905321234567","amount":{"value":10.99,"currency":"USD"}},` +
+		`{"itemExternalId":"b1-r5","recipientType":"MEMBER_ID","recipientInfo":"2228853","amount":{"value":7000,"currency":"TRY"}}]}`
+	if string(c.Body) != want {
+		t.Errorf("chunk body\n got %s\nwant %s", c.Body, want)
+	}
+	if len(c.Rows) != 2 || c.Rows[0] != 4 || c.Rows[1] != 5 || c.State != ChunkPending {
+		t.Errorf("chunk rows %v state %s", c.Rows, c.State)
+	}
+	if b.Counts[RowPending] != 4 || b.Counts[RowRejected] != 1 {
+		t.Errorf("counts %v", b.Counts)
+	}
+	if got := b.Amounts[RowPending]["TRY"]; !got.Equal(decimal.RequireFromString("7300.50")) {
+		t.Errorf("pending TRY = %s", got)
+	}
+	if got := b.Amounts[RowRejected]["TRY"]; !got.Equal(decimal.RequireFromString("5")) {
+		t.Errorf("rejected TRY = %s", got)
+	}
+}
+
+func TestSubmitIdempotentAndConflicts(t *testing.T) {
+	s, q := newStore(t)
+	body := header + "a1,IDENTITY_NUMBER,17291716060,,200,TRY\n"
+	if _, err := submitBytes(t, s, q, "b2", "csv", body, 10); err != nil {
+		t.Fatal(err)
+	}
+	res, err := submitBytes(t, s, q, "b2", "csv", body, 10)
+	if err != nil || !res.AlreadySubmitted {
+		t.Fatalf("identical resubmit = %+v, %v", res, err)
+	}
+	if n := q.types()[tasks.TypeInit]; n != 1 {
+		t.Errorf("%d tasks after an identical resubmit, want 1", n)
+	}
+	_, err = submitBytes(t, s, q, "b2", "csv", body+"a2,IDENTITY_NUMBER,17291716060,,1,TRY\n", 10)
+	if !errors.Is(err, ErrBatchConflict) {
+		t.Errorf("changed content = %v", err)
+	}
+	_, err = submitBytes(t, s, q, "b2", "csv", body, 11)
+	if !errors.Is(err, ErrBatchConflict) {
+		t.Errorf("changed options = %v", err)
+	}
+	if _, err := submitBytes(t, s, q, "bad id!", "csv", body, 10); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("bad batch ID = %v", err)
+	}
+}
+
+func TestSubmitDerivesBatchIDs(t *testing.T) {
+	s, q := newStore(t)
+	res, err := submitBytes(t, s, q, "", "csv", header+"a1,IDENTITY_NUMBER,17291716060,,200,TRY\n", 10)
+	if err != nil || !strings.HasPrefix(res.Batch.ID, "mp-") || len(res.Batch.ID) != 19 {
+		t.Fatalf("derived ID = %+v, %v", res, err)
+	}
+	js := `{"items":[{"itemExternalId":"j1","recipientType":"MEMBER_ID","recipientInfo":"2228853","amount":{"value":7000,"currency":"TRY"}}],` +
+		`"externalId":"payroll-json-1","conversationId":"conv-9","purpose":"SALARY"}`
+	res, err = submitBytes(t, s, q, "", "json", js, 10)
+	if err != nil || res.Batch.ID != "payroll-json-1" {
+		t.Fatalf("JSON externalId as batch ID: %+v, %v", res, err)
+	}
+	c, _ := s.GetChunk(context.Background(), "payroll-json-1", 1)
+	if !strings.Contains(string(c.Body), `"conversationId":"conv-9","purpose":"SALARY"`) {
+		t.Errorf("JSON defaults not in body: %s", c.Body)
+	}
+}
+
+func TestApplyCountsOnce(t *testing.T) {
+	s, q := newStore(t)
+	body := header + "a1,IDENTITY_NUMBER,17291716060,,200.25,TRY\na2,MEMBER_ID,2228853,,7000,TRY\n"
+	if _, err := submitBytes(t, s, q, "b3", "csv", body, 10); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c1, _ := s.GetChunk(ctx, "b3", 1)
+	c2, _ := s.GetChunk(ctx, "b3", 1) // a second, concurrent handler run read the same version
+	ch := Change{State: ChunkInit, RequestID: "req-1", Outcomes: []Outcome{{Status: iyzico.ItemInit}, {Status: iyzico.ItemInvalid, Code: "X"}}}
+	prog, err := s.Apply(ctx, c1, ch)
+	if err != nil || prog.InitDone != 1 || !prog.InitPhaseDone() || prog.AllSettled() {
+		t.Fatalf("Apply = %+v, %v", prog, err)
+	}
+	if _, err := s.Apply(ctx, c2, ch); !errors.Is(err, ErrVersionConflict) {
+		t.Fatalf("second Apply on a stale read = %v, want ErrVersionConflict", err)
+	}
+	b, _ := s.Get(ctx, "b3")
+	if b.Counts[iyzico.ItemInit] != 1 || b.Counts[iyzico.ItemInvalid] != 1 || b.Counts[RowPending] != 0 || b.InitDone != 1 {
+		t.Errorf("counts %v init_done %d", b.Counts, b.InitDone)
+	}
+	if got := b.Amounts[iyzico.ItemInit]["TRY"]; !got.Equal(decimal.RequireFromString("200.25")) {
+		t.Errorf("INIT TRY = %s", got)
+	}
+	// Settling counts the chunk once; moving back (reconcile) uncounts it.
+	c1, _ = s.GetChunk(ctx, "b3", 1)
+	if prog, _ := s.Apply(ctx, c1, Change{State: ChunkUnknown}); prog.Settled != 1 {
+		t.Errorf("settled = %d", prog.Settled)
+	}
+	if prog, _ := s.Apply(ctx, c1, Change{State: ChunkInit}); prog.Settled != 0 || prog.InitDone != 1 {
+		t.Errorf("after UNKNOWN→INIT: %+v", prog)
+	}
+}
+
+func TestReportIsInjectionSafeAndOrdered(t *testing.T) {
+	s, q := newStore(t)
+	triggers := []string{"=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(1+1)", "\tTAB", "\rCR"}
+	var b strings.Builder
+	b.WriteString(header)
+	for i, tr := range triggers {
+		q := `"` + strings.ReplaceAll(tr, `"`, `""`) + `"`
+		if i%2 == 0 {
+			b.WriteString(q + ",IDENTITY_NUMBER,17291716060,,1,TRY\n") // maybe valid, maybe not
+		} else {
+			b.WriteString(q + ",IBAN,TR00,,1,TRY\n") // rejected
+		}
+	}
+	res, err := submitBytes(t, s, q, "inj", "csv", b.String(), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	sum, err := s.WriteReport(context.Background(), res.Batch.ID, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&out).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(recs[0], ",") != strings.Join(ReportColumns, ",") {
+		t.Errorf("header %v", recs[0])
+	}
+	if len(recs)-1 != len(triggers) || sum.Rows != len(triggers) {
+		t.Fatalf("%d report rows, summary %d, want %d", len(recs)-1, sum.Rows, len(triggers))
+	}
+	for i, rec := range recs[1:] {
+		if rec[0] != itoa(i+1) {
+			t.Errorf("row %d is %s", i+1, rec[0])
+		}
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("row %d: cell %q starts with a formula trigger", i+1, cell)
+			}
+		}
+		if rec[1] != "" && strings.TrimPrefix(rec[1], "'") != triggers[i] && !strings.Contains(triggers[i], strings.TrimPrefix(rec[1], "'")) {
+			t.Errorf("row %d item id %q does not round-trip %q", i+1, rec[1], triggers[i])
+		}
+	}
+}
+
+func itoa(n int) string { return decimal.NewFromInt(int64(n)).String() }
+
+func TestSubmitWithoutValidRowsFinalizesAtOnce(t *testing.T) {
+	s, q := newStore(t)
+	res, err := submitBytes(t, s, q, "none", "csv", header+"a1,IBAN,TR00,,1,TRY\n", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Batch.ChunksTotal != 0 || q.types()[tasks.TypeFinalize] != 1 {
+		t.Errorf("chunks %d, tasks %v; want a finalize task at once", res.Batch.ChunksTotal, q.types())
+	}
+}

@@ -1,0 +1,350 @@
+package batch
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/masspayout/masspayout/iyzico"
+	"github.com/masspayout/masspayout/payoutfile"
+	"github.com/masspayout/masspayout/tasks"
+	"github.com/redis/go-redis/v9"
+)
+
+// Outcome is one item's latest known status. Status is an iyzico item status or one of ours
+// (PENDING, ERROR, UNKNOWN).
+type Outcome struct {
+	Status     string `json:"s"`
+	Code       string `json:"c,omitempty"`
+	Message    string `json:"m,omitempty"`
+	Ref        string `json:"r,omitempty"` // iyzico referenceCode
+	Commission string `json:"k,omitempty"` // decimal text of commissionAmount
+}
+
+// Chunk is one chunk as read from the ledger.
+type Chunk struct {
+	Batch        string
+	Seq          int
+	State        string
+	Version      int
+	Body         []byte // the exact init request body; every attempt sends these bytes
+	Rows         []int  // the file row of each item, in body order
+	Sent         bool   // an init attempt may have reached iyzico
+	RequestID    string
+	Attempts     int
+	LastError    string
+	PayoutStatus string    // iyzico's massPayoutStatus, last seen
+	Outcomes     []Outcome // one per item, in body order; all PENDING until first recorded
+	AuthSent     bool      // an auth attempt may have reached iyzico
+	AuthorizedAt time.Time // when iyzico accepted auth (zero before)
+	Updated      time.Time
+
+	req *iyzico.InitRequest // decoded body, lazily
+}
+
+// ExternalID is the chunk's iyzico externalId.
+func (c *Chunk) ExternalID() string { return tasks.ChunkExternalID(c.Batch, c.Seq) }
+
+// Request returns the decoded init request body.
+func (c *Chunk) Request() (*iyzico.InitRequest, error) {
+	if c.req == nil {
+		var r iyzico.InitRequest
+		if err := json.Unmarshal(c.Body, &r); err != nil {
+			return nil, fmt.Errorf("chunk %s: decode stored body: %w", c.ExternalID(), err)
+		}
+		c.req = &r
+	}
+	return c.req, nil
+}
+
+// Statuses returns each item's status (PENDING before any outcome was recorded).
+func (c *Chunk) Statuses() []string {
+	out := make([]string, len(c.Rows))
+	for i := range out {
+		out[i] = RowPending
+		if i < len(c.Outcomes) && c.Outcomes[i].Status != "" {
+			out[i] = c.Outcomes[i].Status
+		}
+	}
+	return out
+}
+
+// GetChunk reads one chunk. A missing chunk yields ErrNotFound.
+func (s *Store) GetChunk(ctx context.Context, batchID string, seq int) (*Chunk, error) {
+	f, err := s.rdb.HGetAll(ctx, chunkKey(batchID, seq)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read chunk %s: %w", tasks.ChunkExternalID(batchID, seq), err)
+	}
+	if len(f) == 0 {
+		return nil, fmt.Errorf("chunk %s: %w", tasks.ChunkExternalID(batchID, seq), ErrNotFound)
+	}
+	c := &Chunk{
+		Batch:        batchID,
+		Seq:          seq,
+		State:        f["state"],
+		Version:      atoi(f["version"]),
+		Body:         []byte(f["body"]),
+		Sent:         f["sent"] == "1",
+		RequestID:    f["request_id"],
+		Attempts:     atoi(f["attempts"]),
+		LastError:    f["last_error"],
+		PayoutStatus: f["payout_status"],
+		AuthSent:     f["auth_sent"] == "1",
+	}
+	c.Updated, _ = time.Parse(time.RFC3339Nano, f["updated"])
+	c.AuthorizedAt, _ = time.Parse(time.RFC3339Nano, f["authorized_at"])
+	c.Rows, err = decodeRows(f["rows"])
+	if err != nil {
+		return nil, fmt.Errorf("chunk %s: rows: %w", c.ExternalID(), err)
+	}
+	if o := f["outcomes"]; o != "" {
+		if err := json.Unmarshal([]byte(o), &c.Outcomes); err != nil {
+			return nil, fmt.Errorf("chunk %s: outcomes: %w", c.ExternalID(), err)
+		}
+	}
+	return c, nil
+}
+
+func encodeRows(rows []int) string {
+	b := make([]byte, 0, len(rows)*7)
+	for i, r := range rows {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, int64(r), 10)
+	}
+	return string(b)
+}
+
+func decodeRows(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// MarkSent records, before an init call, that the call may reach iyzico: every later attempt then
+// asks iyzico first (retrieve by externalMassPayoutId) instead of sending blindly.
+func (s *Store) MarkSent(ctx context.Context, c *Chunk) error {
+	return s.markFlag(ctx, c, "sent")
+}
+
+// MarkAuthSent records, before an auth call, that the call may reach iyzico.
+func (s *Store) MarkAuthSent(ctx context.Context, c *Chunk) error {
+	return s.markFlag(ctx, c, "auth_sent")
+}
+
+func (s *Store) markFlag(ctx context.Context, c *Chunk, field string) error {
+	if err := s.rdb.HSet(ctx, chunkKey(c.Batch, c.Seq), field, "1").Err(); err != nil {
+		return fmt.Errorf("chunk %s: mark %s: %w", c.ExternalID(), field, err)
+	}
+	return nil
+}
+
+// CountAttempt adds one to the chunk's attempt counter and returns the new count.
+func (s *Store) CountAttempt(ctx context.Context, c *Chunk) (int, error) {
+	n, err := s.rdb.HIncrBy(ctx, chunkKey(c.Batch, c.Seq), "attempts", 1).Result()
+	if err != nil {
+		return 0, fmt.Errorf("chunk %s: count attempt: %w", c.ExternalID(), err)
+	}
+	c.Attempts = int(n)
+	return int(n), nil
+}
+
+// SetLastError records the last error of a chunk without changing its state.
+func (s *Store) SetLastError(ctx context.Context, c *Chunk, msg string) error {
+	return s.rdb.HSet(ctx, chunkKey(c.Batch, c.Seq), "last_error", msg).Err()
+}
+
+// Change is a state change of a chunk. Empty string fields are left as they are.
+type Change struct {
+	State        string
+	Outcomes     []Outcome // nil keeps the outcomes; else one per item
+	RequestID    string
+	PayoutStatus string
+	LastError    string
+	AuthorizedAt time.Time // set when auth was accepted
+}
+
+// applyScript changes a chunk if its version is still the one read (compare-and-set), applies the
+// row and amount count deltas computed from the old and new outcomes, and keeps the batch's
+// init_done and settled counters. So a change is counted once, however often a handler runs.
+//
+// KEYS: chunk, batch, counts. ARGV: version, new state, now, N, N field/value pairs for the chunk
+// hash, then field/delta pairs for the counts hash.
+// Returns {new version, init_done, settled, chunks_total, submit_done}, or {-1} on a version
+// conflict, {-2} when the chunk is missing.
+var applyScript = redis.NewScript(`
+local v = redis.call('HGET', KEYS[1], 'version')
+if not v then return {-2} end
+if v ~= ARGV[1] then return {-1} end
+local old = redis.call('HGET', KEYS[1], 'state')
+local new = ARGV[2]
+local settled = {DONE=true, ERROR=true, UNKNOWN=true, CANCELED=true}
+local nv = tonumber(v) + 1
+redis.call('HSET', KEYS[1], 'state', new, 'version', nv, 'updated', ARGV[3])
+local n = tonumber(ARGV[4])
+local i = 5
+for j = 1, n do
+  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1])
+  i = i + 2
+end
+while i <= #ARGV do
+  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i+1])
+  i = i + 2
+end
+if old == 'PENDING' and new ~= 'PENDING' then redis.call('HINCRBY', KEYS[2], 'init_done', 1) end
+if old ~= 'PENDING' and new == 'PENDING' then redis.call('HINCRBY', KEYS[2], 'init_done', -1) end
+if settled[new] and not settled[old] then redis.call('HINCRBY', KEYS[2], 'settled', 1) end
+if settled[old] and not settled[new] then redis.call('HINCRBY', KEYS[2], 'settled', -1) end
+redis.call('HSET', KEYS[2], 'updated', ARGV[3])
+local b = redis.call('HMGET', KEYS[2], 'init_done', 'settled', 'chunks_total', 'submit_done')
+return {nv, tonumber(b[1] or 0), tonumber(b[2] or 0), tonumber(b[3] or 0), tonumber(b[4] or 0)}
+`)
+
+// Apply changes chunk c as read (compare-and-set on c.Version) and returns the batch's progress.
+// When the chunk changed since it was read it returns ErrVersionConflict: read it again and
+// decide again. On success c reflects the change.
+func (s *Store) Apply(ctx context.Context, c *Chunk, ch Change) (Progress, error) {
+	if ch.Outcomes != nil && len(ch.Outcomes) != len(c.Rows) {
+		return Progress{}, fmt.Errorf("chunk %s: %d outcomes for %d items", c.ExternalID(), len(ch.Outcomes), len(c.Rows))
+	}
+	now := s.now().UTC().Format(time.RFC3339Nano)
+	var fields []any
+	if ch.Outcomes != nil {
+		b, err := json.Marshal(ch.Outcomes)
+		if err != nil {
+			return Progress{}, err
+		}
+		fields = append(fields, "outcomes", string(b))
+	}
+	if ch.RequestID != "" {
+		fields = append(fields, "request_id", ch.RequestID)
+	}
+	if ch.PayoutStatus != "" {
+		fields = append(fields, "payout_status", ch.PayoutStatus)
+	}
+	if ch.LastError != "" {
+		fields = append(fields, "last_error", ch.LastError)
+	}
+	if !ch.AuthorizedAt.IsZero() {
+		fields = append(fields, "authorized_at", ch.AuthorizedAt.UTC().Format(time.RFC3339Nano))
+	}
+	args := []any{strconv.Itoa(c.Version), ch.State, now, len(fields) / 2}
+	args = append(args, fields...)
+	if ch.Outcomes != nil {
+		deltas, err := countDeltas(c, ch.Outcomes)
+		if err != nil {
+			return Progress{}, err
+		}
+		for k, d := range deltas {
+			if d != 0 {
+				args = append(args, k, strconv.FormatInt(d, 10))
+			}
+		}
+	}
+	res, err := applyScript.Run(ctx, s.rdb, []string{chunkKey(c.Batch, c.Seq), batchKey(c.Batch), countsKey(c.Batch)}, args...).Int64Slice()
+	if err != nil {
+		return Progress{}, fmt.Errorf("chunk %s: apply %s: %w", c.ExternalID(), ch.State, err)
+	}
+	switch res[0] {
+	case -1:
+		return Progress{}, fmt.Errorf("chunk %s: %w", c.ExternalID(), ErrVersionConflict)
+	case -2:
+		return Progress{}, fmt.Errorf("chunk %s: %w", c.ExternalID(), ErrNotFound)
+	}
+	c.Version = int(res[0])
+	c.State = ch.State
+	if ch.Outcomes != nil {
+		c.Outcomes = ch.Outcomes
+	}
+	if ch.RequestID != "" {
+		c.RequestID = ch.RequestID
+	}
+	if ch.PayoutStatus != "" {
+		c.PayoutStatus = ch.PayoutStatus
+	}
+	if ch.LastError != "" {
+		c.LastError = ch.LastError
+	}
+	if !ch.AuthorizedAt.IsZero() {
+		c.AuthorizedAt = ch.AuthorizedAt
+	}
+	return Progress{InitDone: int(res[1]), Settled: int(res[2]), ChunksTotal: int(res[3]), SubmitDone: res[4] == 1}, nil
+}
+
+// countDeltas returns the counts-hash deltas (n:<STATUS> rows, m:<STATUS>:<CUR> minor units) of
+// moving c's items from their current statuses to the new outcomes.
+func countDeltas(c *Chunk, next []Outcome) (map[string]int64, error) {
+	req, err := c.Request()
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Items) != len(c.Rows) {
+		return nil, fmt.Errorf("chunk %s: body has %d items for %d rows", c.ExternalID(), len(req.Items), len(c.Rows))
+	}
+	old := c.Statuses()
+	d := map[string]int64{}
+	for i, it := range req.Items {
+		from, to := old[i], next[i].Status
+		if from == to {
+			continue
+		}
+		minor, err := minorUnits(it.Amount)
+		if err != nil {
+			return nil, fmt.Errorf("chunk %s item %d: %w", c.ExternalID(), i, err)
+		}
+		d["n:"+from]--
+		d["n:"+to]++
+		d["m:"+from+":"+it.Amount.Currency] -= minor
+		d["m:"+to+":"+it.Amount.Currency] += minor
+	}
+	return d, nil
+}
+
+// minorUnits converts an amount to integer minor units of its currency. Amounts were validated to
+// have no more decimals than the currency allows, so this is exact; anything else is an error.
+func minorUnits(a iyzico.Amount) (int64, error) {
+	scale, ok := payoutfile.MinorUnits(a.Currency)
+	if !ok {
+		return 0, fmt.Errorf("unknown currency %q", a.Currency)
+	}
+	shifted := a.Value.Shift(scale)
+	if !shifted.Equal(shifted.Truncate(0)) || !shifted.IsInteger() {
+		return 0, fmt.Errorf("amount %s has more than %d decimals", a.Value, scale)
+	}
+	return shifted.IntPart(), nil
+}
+
+// ChunkStates counts a batch's stored chunks per state.
+func (s *Store) ChunkStates(ctx context.Context, batchID string) (map[string]int, error) {
+	n, err := s.rdb.HGet(ctx, batchKey(batchID), "chunks_seen").Int()
+	if err != nil {
+		return nil, wrapNotFound("batch "+batchID, err)
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.StringCmd, n)
+	for seq := 1; seq <= n; seq++ {
+		cmds[seq-1] = pipe.HGet(ctx, chunkKey(batchID, seq), "state")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
+		return nil, fmt.Errorf("batch %s: read chunk states: %w", batchID, err)
+	}
+	out := map[string]int{}
+	for _, c := range cmds {
+		out[c.Val()]++
+	}
+	return out, nil
+}

@@ -1,0 +1,125 @@
+// Package batch is masspayout's ledger in Redis: batches, their chunks (each holding the exact init
+// request body built at submit time), every item's outcome, and counters kept by atomic scripts so
+// a chunk counts once however often its handler runs. Submit streams a payout file into it
+// idempotently, and the report writer turns it into the reconciliation report.
+//
+// Keys of one batch share the hash tag {<batch>} so they live in one Redis Cluster slot:
+//
+//	mp:{B}:batch      hash: status, options, content hash, row and chunk counters, timestamps
+//	mp:{B}:counts     hash: n:<STATUS> rows and m:<STATUS>:<CUR> amounts (minor units) of chunk items
+//	mp:{B}:c:<seq>    hash: body, state, version, request_id, attempts, outcomes, ...
+//	mp:{B}:r:<page>   string: JSON array of up to 1000 rejected rows
+//	mp:{B}:audit      list: JSON audit entries (who did what, when)
+//	mp:batches        sorted set of batch IDs by creation time (the one key without a tag)
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Batch statuses (DESIGN.md §6).
+const (
+	StatusSubmitting          = "SUBMITTING"
+	StatusProcessing          = "PROCESSING"
+	StatusAwaitingApproval    = "AWAITING_APPROVAL"
+	StatusCompleted           = "COMPLETED"
+	StatusCompletedWithErrors = "COMPLETED_WITH_ERRORS"
+	StatusFailed              = "FAILED"
+	StatusCanceled            = "CANCELED"
+)
+
+// Chunk states in the ledger.
+const (
+	ChunkPending    = "PENDING"    // stored; init not confirmed yet
+	ChunkInit       = "INIT"       // iyzico holds it in INIT, awaiting auth
+	ChunkAuthorized = "AUTHORIZED" // auth accepted; items moving at the bank
+	ChunkDone       = "DONE"       // every item has its final status
+	ChunkError      = "ERROR"      // iyzico refused the whole chunk permanently
+	ChunkUnknown    = "UNKNOWN"    // retries exhausted without a confirmed answer; reconcile resolves it
+	ChunkCanceled   = "CANCELED"   // canceled while INIT
+)
+
+// ChunkSettled reports whether a chunk state needs no more work (UNKNOWN waits for reconcile).
+func ChunkSettled(state string) bool {
+	switch state {
+	case ChunkDone, ChunkError, ChunkUnknown, ChunkCanceled:
+		return true
+	}
+	return false
+}
+
+// Row statuses of our own; the others are iyzico's item statuses (DESIGN.md §6).
+const (
+	RowRejected = "REJECTED" // failed our validation, never sent
+	RowPending  = "PENDING"  // in a chunk whose init is not confirmed yet
+	RowError    = "ERROR"    // its chunk was refused permanently
+	RowUnknown  = "UNKNOWN"  // its chunk's retries were exhausted
+)
+
+// Errors callers react to.
+var (
+	// ErrBatchConflict: the batch ID exists with different content or options.
+	ErrBatchConflict = errors.New("batch conflict")
+	// ErrNotFound: no such batch or chunk.
+	ErrNotFound = errors.New("not found")
+	// ErrInvalidOptions: a submission option or the batch ID is unusable.
+	ErrInvalidOptions = errors.New("invalid submission options")
+	// ErrVersionConflict: the chunk changed since it was read; read it again.
+	ErrVersionConflict = errors.New("chunk changed concurrently")
+)
+
+// ValidBatchID is the shape of a batch ID (DESIGN.md §3).
+var ValidBatchID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// Store is the ledger. It is safe for concurrent use.
+type Store struct {
+	rdb redis.UniversalClient
+	now func() time.Time
+	ttl time.Duration
+}
+
+// NewStore returns a ledger on rdb. ttl is how long a final batch's keys are kept (LEDGER_TTL);
+// zero keeps them forever.
+func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
+	return &Store{rdb: rdb, now: time.Now, ttl: ttl}
+}
+
+// Redis returns the client the store uses.
+func (s *Store) Redis() redis.UniversalClient { return s.rdb }
+
+func batchKey(b string) string          { return "mp:{" + b + "}:batch" }
+func countsKey(b string) string         { return "mp:{" + b + "}:counts" }
+func chunkKey(b string, seq int) string { return "mp:{" + b + "}:c:" + strconv.Itoa(seq) }
+func rejectedKey(b string, page int) string {
+	return "mp:{" + b + "}:r:" + strconv.Itoa(page)
+}
+func auditKey(b string) string { return "mp:{" + b + "}:audit" }
+
+const indexKey = "mp:batches"
+
+// rejectedPageSize is how many rejected rows one mp:{B}:r:<page> key holds.
+const rejectedPageSize = 1000
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+func wrapNotFound(what string, err error) error {
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// ping checks that the store's Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.rdb.Ping(ctx).Err()
+}

@@ -1,0 +1,480 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/masspayout/masspayout/iyzico"
+	"github.com/masspayout/masspayout/payoutfile"
+	"github.com/masspayout/masspayout/tasks"
+	"github.com/redis/go-redis/v9"
+	"github.com/shopspring/decimal"
+)
+
+// Enqueuer puts tasks on the queue; *asynq.Client satisfies it.
+type Enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// Enqueue enqueues t, treating asynq.ErrTaskIDConflict as "already enqueued" (success): every task
+// of ours has a deterministic TaskID, so a conflict means the same step is already on the queue.
+func Enqueue(ctx context.Context, q Enqueuer, t *asynq.Task) error {
+	_, err := q.EnqueueContext(ctx, t)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue %s: %w", t.Type(), err)
+	}
+	return nil
+}
+
+// File is a payout file that can be read twice (once to hash it, once to stream its rows).
+// *os.File and *bytes.Reader satisfy it.
+type File interface {
+	io.ReadSeeker
+	io.ReaderAt
+}
+
+// SubmitRequest is one submission.
+type SubmitRequest struct {
+	File      File
+	Source    string // file name, for display
+	BatchID   string // "" derives one: the JSON file's externalId, else "mp-" + 16 hex of the file's SHA-256
+	Options   Options
+	Limits    payoutfile.Options // MaxFileBytes, MaxFieldBytes, MaxRows (format options come from Options)
+	Submitter string             // identity recorded in the audit list
+	// Progress, when set, is called every ProgressEvery rows and once at the end.
+	Progress func(SubmitProgress)
+}
+
+// SubmitProgress reports how far a submission got.
+type SubmitProgress struct {
+	Rows, Valid, Rejected, Chunks int
+	Done                          bool
+}
+
+// ProgressEvery is how many rows pass between Progress calls.
+const ProgressEvery = 10000
+
+// SubmitResult says what Submit did.
+type SubmitResult struct {
+	Batch *Batch
+	// AlreadySubmitted: the batch existed, fully submitted, with the same content and options;
+	// nothing was enqueued or sent.
+	AlreadySubmitted bool
+	// Resumed: an interrupted submission of the same content and options was completed.
+	Resumed bool
+}
+
+// ConflictError details an ErrBatchConflict.
+type ConflictError struct {
+	BatchID string
+	What    string // "content" or "options"
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("batch %s was already submitted with different %s; nothing was sent: use a new --batch-id, or resubmit the same file with the same options", e.BatchID, e.What)
+}
+
+// Unwrap makes errors.Is(err, ErrBatchConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrBatchConflict }
+
+// Submit streams the file through payoutfile, records rejected rows, stores each chunk's init body
+// and enqueues one payout:init task per chunk. It is idempotent: the same batch ID with the same
+// content and options enqueues nothing new (and completes an interrupted submission); different
+// content or options yield a *ConflictError (ErrBatchConflict) before anything is stored.
+func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts tasks.Options) (*SubmitResult, error) {
+	o := req.Options
+	if o.ChunkSize < 1 {
+		return nil, fmt.Errorf("%w: chunk size %d: must be at least 1", ErrInvalidOptions, o.ChunkSize)
+	}
+	if o.Purpose != "" && !slices.Contains(iyzico.Purposes, o.Purpose) {
+		return nil, fmt.Errorf("%w: purpose %q: allowed values are %s", ErrInvalidOptions, o.Purpose, strings.Join(iyzico.Purposes, ", "))
+	}
+	contentHash, err := hashFile(req.File, req.Limits.MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	ropts := req.Limits
+	ropts.Format = payoutfile.Format(o.Format)
+	ropts.DecimalComma = o.DecimalComma
+	ropts.Currencies = o.Currencies
+
+	id := req.BatchID
+	if ropts.Format == payoutfile.FormatJSON {
+		d, err := scanDefaults(req.File, ropts)
+		if err != nil {
+			return nil, err
+		}
+		if id == "" {
+			id = d.ExternalID
+		}
+		if o.Purpose == "" {
+			o.Purpose = d.Purpose
+		}
+		if o.ConversationID == "" {
+			o.ConversationID = d.ConversationID
+		}
+	}
+	if id == "" {
+		id = "mp-" + contentHash[:16]
+	}
+	if !ValidBatchID.MatchString(id) {
+		return nil, fmt.Errorf("%w: batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", ErrInvalidOptions, id)
+	}
+
+	created, done, err := s.create(ctx, id, contentHash, o, req)
+	if err != nil {
+		return nil, err
+	}
+	if done {
+		b, err := s.Get(ctx, id)
+		return &SubmitResult{Batch: b, AlreadySubmitted: true}, err
+	}
+	if created {
+		if err := s.Audit(ctx, id, req.Submitter, "submitted", fmt.Sprintf("file %s, sha256 %s", req.Source, contentHash)); err != nil {
+			return nil, err
+		}
+	} else if err := s.Audit(ctx, id, req.Submitter, "submit-resumed", "an interrupted submission is being completed"); err != nil {
+		return nil, err
+	}
+
+	if _, err := req.File.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("batch %s: rewind file: %w", id, err)
+	}
+	r, err := payoutfile.NewReader(req.File, ropts)
+	if err != nil {
+		return nil, err
+	}
+	sp := &splitter{store: s, ctx: ctx, id: id, opts: o, q: q, topts: topts, progress: req.Progress, rejAmounts: map[string]decimal.Decimal{}}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: row %d: %w", id, sp.p.Rows+1, err)
+		}
+		if err := sp.add(rec); err != nil {
+			return nil, err
+		}
+	}
+	if err := sp.finish(); err != nil {
+		return nil, err
+	}
+	b, err := s.Get(ctx, id)
+	return &SubmitResult{Batch: b, Resumed: !created}, err
+}
+
+func hashFile(f File, limit int64) (string, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("rewind file: %w", err)
+	}
+	h := sha256.New()
+	var r io.Reader = f
+	if limit > 0 {
+		r = io.LimitReader(f, limit+1)
+	}
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", fmt.Errorf("read file: %w", err)
+	}
+	if limit > 0 && n > limit {
+		return "", &payoutfile.FileError{Code: "FILE_TOO_LARGE", Message: fmt.Sprintf("the file is larger than the limit of %d bytes; split it into smaller files or raise MAX_FILE_BYTES", limit)}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// scanDefaults reads a JSON file whole once to learn its batch-level fields (externalId,
+// conversationId, purpose), which may come after its items.
+func scanDefaults(f File, o payoutfile.Options) (payoutfile.BatchDefaults, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return payoutfile.BatchDefaults{}, fmt.Errorf("rewind file: %w", err)
+	}
+	r, err := payoutfile.NewReader(f, o)
+	if err != nil {
+		return payoutfile.BatchDefaults{}, err
+	}
+	for {
+		if _, err := r.Next(); err == io.EOF {
+			return r.Defaults(), nil
+		} else if err != nil {
+			return payoutfile.BatchDefaults{}, err
+		}
+	}
+}
+
+// createScript creates a batch record, or reports on an existing one.
+// KEYS: batch. ARGV: content hash, options JSON, source, submitter, now.
+// Returns {1} created, {0, submit_done} same fingerprint exists, {-1, what} conflict.
+var createScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'content_hash', 'options', 'submit_done')
+if h[1] then
+  if h[1] ~= ARGV[1] then return {-1, 'content'} end
+  if h[2] ~= ARGV[2] then return {-1, 'options'} end
+  return {0, h[3]}
+end
+redis.call('HSET', KEYS[1], 'status', 'SUBMITTING', 'content_hash', ARGV[1], 'options', ARGV[2],
+  'source', ARGV[3], 'submitter', ARGV[4], 'created', ARGV[5], 'updated', ARGV[5], 'submit_done', '0',
+  'init_done', '0', 'settled', '0', 'chunks_seen', '0')
+return {1, '0'}
+`)
+
+func (s *Store) create(ctx context.Context, id, contentHash string, o Options, req SubmitRequest) (created, done bool, err error) {
+	optJSON, err := json.Marshal(o)
+	if err != nil {
+		return false, false, err
+	}
+	now := s.now().UTC()
+	res, err := createScript.Run(ctx, s.rdb, []string{batchKey(id)}, contentHash, string(optJSON), req.Source, req.Submitter, now.Format(time.RFC3339Nano)).Slice()
+	if err != nil {
+		return false, false, fmt.Errorf("batch %s: create: %w", id, err)
+	}
+	switch res[0].(int64) {
+	case -1:
+		return false, false, &ConflictError{BatchID: id, What: res[1].(string)}
+	case 0:
+		return false, res[1] == "1", nil
+	}
+	if err := s.rdb.ZAddNX(ctx, indexKey, redis.Z{Score: float64(now.UnixMilli()), Member: id}).Err(); err != nil {
+		return false, false, fmt.Errorf("batch %s: index: %w", id, err)
+	}
+	return true, false, nil
+}
+
+// RejectedRow is a row that failed validation, as kept in the ledger: recipient info masked.
+type RejectedRow struct {
+	Row            int    `json:"row"`
+	ItemExternalID string `json:"id,omitempty"`
+	RecipientType  string `json:"type,omitempty"`
+	RecipientInfo  string `json:"info,omitempty"` // masked
+	Amount         string `json:"amount,omitempty"`
+	Currency       string `json:"cur,omitempty"`
+	Code           string `json:"code"`
+	Message        string `json:"msg"`
+}
+
+// splitter turns the stream of records into stored chunks and rejected pages.
+type splitter struct {
+	store    *Store
+	ctx      context.Context
+	id       string
+	opts     Options
+	q        Enqueuer
+	topts    tasks.Options
+	progress func(SubmitProgress)
+
+	p          SubmitProgress
+	items      []iyzico.Item
+	rows       []int
+	rejected   []RejectedRow
+	rejPage    int
+	rejAmounts map[string]decimal.Decimal
+}
+
+func (sp *splitter) add(rec payoutfile.Record) error {
+	sp.p.Rows++
+	if len(rec.Errors) == 0 {
+		sp.p.Valid++
+		it := rec.Item
+		extID := it.ItemExternalID
+		if extID == "" {
+			extID = sp.id + "-r" + strconv.Itoa(rec.Row)
+		}
+		sp.items = append(sp.items, iyzico.Item{
+			ItemExternalID:  extID,
+			RecipientType:   it.RecipientType,
+			RecipientInfo:   it.RecipientInfo,
+			Amount:          iyzico.Amount{Value: it.Amount, Currency: it.Currency},
+			Description:     it.Description,
+			RecipientName:   it.RecipientName,
+			NonWithdrawable: it.NonWithdrawable,
+		})
+		sp.rows = append(sp.rows, rec.Row)
+		if len(sp.items) == sp.opts.ChunkSize {
+			if err := sp.flushChunk(); err != nil {
+				return err
+			}
+		}
+	} else {
+		sp.p.Rejected++
+		sp.rejected = append(sp.rejected, rejectedRow(rec))
+		if rec.AmountOK {
+			sp.rejAmounts[rec.Item.Currency] = sp.rejAmounts[rec.Item.Currency].Add(rec.Item.Amount)
+		}
+		if len(sp.rejected) == rejectedPageSize {
+			if err := sp.flushRejected(); err != nil {
+				return err
+			}
+		}
+	}
+	if sp.progress != nil && sp.p.Rows%ProgressEvery == 0 {
+		sp.progress(sp.p)
+	}
+	return nil
+}
+
+func rejectedRow(rec payoutfile.Record) RejectedRow {
+	codes := make([]string, 0, len(rec.Errors))
+	msgs := make([]string, 0, len(rec.Errors))
+	for _, e := range rec.Errors {
+		if !slices.Contains(codes, e.Code) {
+			codes = append(codes, e.Code)
+		}
+		msgs = append(msgs, e.Message)
+	}
+	it := rec.Item
+	amount := ""
+	if rec.AmountOK {
+		amount = it.Amount.String()
+	}
+	return RejectedRow{
+		Row:            rec.Row,
+		ItemExternalID: it.ItemExternalID,
+		RecipientType:  it.RecipientType,
+		RecipientInfo:  payoutfile.Mask(it.RecipientType, it.RecipientInfo),
+		Amount:         amount,
+		Currency:       it.Currency,
+		Code:           strings.Join(codes, ";"),
+		Message:        strings.Join(msgs, "; "),
+	}
+}
+
+// putChunkScript stores a chunk once. KEYS: chunk, batch, counts. ARGV: body, body sha, rows, now,
+// then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it existed
+// with the same body, {-1, ”} when it existed with another body.
+var putChunkScript = redis.NewScript(`
+local sha = redis.call('HGET', KEYS[1], 'body_sha')
+if sha then
+  if sha ~= ARGV[2] then return {-1, ''} end
+  return {0, redis.call('HGET', KEYS[1], 'state')}
+end
+redis.call('HSET', KEYS[1], 'body', ARGV[1], 'body_sha', ARGV[2], 'rows', ARGV[3], 'state', 'PENDING',
+  'version', '0', 'sent', '0', 'attempts', '0', 'created', ARGV[4], 'updated', ARGV[4])
+redis.call('HINCRBY', KEYS[2], 'chunks_seen', 1)
+local i = 5
+while i <= #ARGV do
+  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i+1])
+  i = i + 2
+end
+return {1, 'PENDING'}
+`)
+
+func (sp *splitter) flushChunk() error {
+	if len(sp.items) == 0 {
+		return nil
+	}
+	sp.p.Chunks++
+	seq := sp.p.Chunks
+	extID := tasks.ChunkExternalID(sp.id, seq)
+	conv := sp.opts.ConversationID
+	if conv == "" {
+		conv = extID
+	}
+	body, err := iyzico.MarshalInit(&iyzico.InitRequest{ExternalID: extID, ConversationID: conv, Purpose: sp.opts.Purpose, Items: sp.items})
+	if err != nil {
+		return fmt.Errorf("chunk %s: build body: %w", extID, err)
+	}
+	sum := sha256.Sum256(body)
+	args := []any{body, hex.EncodeToString(sum[:]), encodeRows(sp.rows), sp.store.now().UTC().Format(time.RFC3339Nano)}
+	minor := map[string]int64{}
+	for _, it := range sp.items {
+		m, err := minorUnits(it.Amount)
+		if err != nil {
+			return fmt.Errorf("chunk %s item %s: %w", extID, it.ItemExternalID, err)
+		}
+		minor[it.Amount.Currency] += m
+	}
+	args = append(args, "n:"+RowPending, strconv.Itoa(len(sp.items)))
+	for cur, m := range minor {
+		args = append(args, "m:"+RowPending+":"+cur, strconv.FormatInt(m, 10))
+	}
+	res, err := putChunkScript.Run(sp.ctx, sp.store.rdb, []string{chunkKey(sp.id, seq), batchKey(sp.id), countsKey(sp.id)}, args...).Slice()
+	if err != nil {
+		return fmt.Errorf("chunk %s: store: %w", extID, err)
+	}
+	if res[0].(int64) == -1 {
+		return fmt.Errorf("chunk %s: stored earlier with a different body: the file or the splitting changed; nothing more was stored for this batch", extID)
+	}
+	sp.items, sp.rows = sp.items[:0], sp.rows[:0]
+	if res[1] == ChunkPending {
+		return Enqueue(sp.ctx, sp.q, tasks.NewInitTask(tasks.Chunk{Batch: sp.id, Seq: seq}, sp.topts))
+	}
+	return nil
+}
+
+func (sp *splitter) flushRejected() error {
+	if len(sp.rejected) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(sp.rejected)
+	if err != nil {
+		return err
+	}
+	if err := sp.store.rdb.Set(sp.ctx, rejectedKey(sp.id, sp.rejPage), b, 0).Err(); err != nil {
+		return fmt.Errorf("batch %s: store rejected rows: %w", sp.id, err)
+	}
+	sp.rejPage++
+	sp.rejected = sp.rejected[:0]
+	return nil
+}
+
+// submitDoneScript records the totals of a complete submission. KEYS: batch. ARGV: rows, valid,
+// rejected, chunks, rejected amounts JSON, now. Returns {init_done, settled, chunks_total}.
+var submitDoneScript = redis.NewScript(`
+redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'valid', ARGV[2], 'rejected', ARGV[3], 'chunks_total', ARGV[4],
+  'rejected_amounts', ARGV[5], 'submit_done', '1', 'updated', ARGV[6])
+if redis.call('HGET', KEYS[1], 'status') == 'SUBMITTING' then
+  redis.call('HSET', KEYS[1], 'status', 'PROCESSING')
+end
+local b = redis.call('HMGET', KEYS[1], 'init_done', 'settled', 'chunks_total')
+return {tonumber(b[1] or 0), tonumber(b[2] or 0), tonumber(b[3] or 0)}
+`)
+
+func (sp *splitter) finish() error {
+	if err := sp.flushChunk(); err != nil {
+		return err
+	}
+	if err := sp.flushRejected(); err != nil {
+		return err
+	}
+	amounts := map[string]string{}
+	for cur, a := range sp.rejAmounts {
+		amounts[cur] = a.String()
+	}
+	aj, err := json.Marshal(amounts)
+	if err != nil {
+		return err
+	}
+	res, err := submitDoneScript.Run(sp.ctx, sp.store.rdb, []string{batchKey(sp.id)}, sp.p.Rows, sp.p.Valid, sp.p.Rejected, sp.p.Chunks, string(aj), sp.store.now().UTC().Format(time.RFC3339Nano)).Int64Slice()
+	if err != nil {
+		return fmt.Errorf("batch %s: finish submit: %w", sp.id, err)
+	}
+	sp.p.Done = true
+	if sp.progress != nil {
+		sp.progress(sp.p)
+	}
+	prog := Progress{SubmitDone: true, InitDone: int(res[0]), Settled: int(res[1]), ChunksTotal: int(res[2])}
+	return EnqueueFinalizeIfDue(sp.ctx, sp.q, sp.topts, sp.id, prog)
+}
+
+// EnqueueFinalizeIfDue enqueues the batch:finalize task of the phase that progress has completed:
+// "final" when every chunk is settled, else "init" when every chunk has its init outcome. The
+// deterministic TaskID makes a repeated call harmless.
+func EnqueueFinalizeIfDue(ctx context.Context, q Enqueuer, topts tasks.Options, batchID string, p Progress) error {
+	switch {
+	case p.AllSettled():
+		return Enqueue(ctx, q, tasks.NewFinalizeTask(tasks.Finalize{Batch: batchID, Phase: tasks.PhaseFinal}, topts))
+	case p.InitPhaseDone():
+		return Enqueue(ctx, q, tasks.NewFinalizeTask(tasks.Finalize{Batch: batchID, Phase: tasks.PhaseInit}, topts))
+	}
+	return nil
+}

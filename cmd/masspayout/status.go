@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/masspayout/masspayout/batch"
+)
+
+// cmdStatus prints a batch's progress; --watch refreshes it with a progress bar until the batch
+// is final or awaits approval.
+func cmdStatus(ctx context.Context, e env) error {
+	fs := newFlagSet(e, "status", "status [--watch] BATCH")
+	watch := fs.Bool("watch", false, "refresh until the batch is final or awaits approval")
+	args, err := parseInterleaved(fs, e.args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		fs.Usage()
+		return usageErrorf("status needs exactly one BATCH")
+	}
+	a, err := newApp(ctx, e, appNeeds{}, "status")
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	id := args[0]
+	b, err := a.store.Get(ctx, id)
+	if errors.Is(err, batch.ErrNotFound) {
+		return fmt.Errorf("batch %s not found: check the ID with the API's GET /v1/batches or your enqueue output", id)
+	}
+	if err != nil {
+		return err
+	}
+	if *watch {
+		bar := newProgressBar(e.stderr)
+		b, err = waitBatch(ctx, a.store, id, bar, func(b *batch.Batch, _ map[string]int) bool {
+			return b.Final || b.Status == batch.StatusAwaitingApproval
+		})
+		bar.done()
+		if err != nil {
+			return err
+		}
+	}
+	states, err := a.store.ChunkStates(ctx, id)
+	if err != nil {
+		return err
+	}
+	sum, err := a.store.Summary(ctx, id)
+	if err != nil {
+		return err
+	}
+	printSummary(e.stdout, b, sum)
+	fmt.Fprintf(e.stdout, "chunks: %s\n", formatStates(states))
+	if b.ReportPath != "" {
+		fmt.Fprintf(e.stdout, "report: %s (as of %s)\n", b.ReportPath, b.ReportStatus)
+	}
+	return nil
+}

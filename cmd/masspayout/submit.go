@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/payoutfile"
+)
+
+// submitFlags are the submission flags of run and enqueue (DESIGN.md §3).
+type submitFlags struct {
+	batchID      string
+	purpose      string
+	format       string
+	decimalComma bool
+	chunkSize    int
+	callbackURL  string
+	as           string
+}
+
+func (s *submitFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.batchID, "batch-id", "", "batch ID, [A-Za-z0-9._-]{1,64} (default: derived from the file's SHA-256)")
+	fs.StringVar(&s.purpose, "purpose", "", "iyzico purpose: SALARY, BONUS, SETTLEMENT, GOODS, SERVICES, CASHBACK, REBATES, DONATIONS")
+	fs.StringVar(&s.format, "format", "", "csv, jsonl, json or xlsx (default: by the file's extension)")
+	fs.BoolVar(&s.decimalComma, "decimal-comma", false, "amounts use a decimal comma, like 1.234,56")
+	fs.IntVar(&s.chunkSize, "chunk-size", 0, "items per iyzico mass payout (default: CHUNK_SIZE)")
+	fs.StringVar(&s.callbackURL, "callback-url", "", "POST the signed batch summary here when the batch is final")
+	fs.StringVar(&s.as, "as", "", "your name, recorded in the batch's audit list (default: $USER)")
+}
+
+// newFlagSet returns a flag set whose -h output goes to stderr and whose errors are usage errors.
+func newFlagSet(e env, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: masspayout %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; -h gives flag.ErrHelp (exit 0), anything else wrong exits 2.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return withExit(exitUsage, err)
+	}
+	return nil
+}
+
+// parseInterleaved parses flags that may come before or after the positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// submit submits the file at path with the flags' options.
+func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, progress func(batch.SubmitProgress)) (*batch.SubmitResult, error) {
+	format := payoutfile.Format(strings.ToLower(s.format))
+	if format == "" {
+		f, err := payoutfile.FormatFromName(path)
+		if err != nil {
+			return nil, withExit(exitUsage, err)
+		}
+		format = f
+	} else if _, err := payoutfile.ParseFormat(string(format)); err != nil {
+		return nil, withExit(exitUsage, err)
+	}
+	chunk := s.chunkSize
+	if chunk == 0 {
+		chunk = a.cfg.ChunkSize
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, withExit(exitUsage, fmt.Errorf("open payout file: %w", err))
+	}
+	defer f.Close()
+	who := s.as
+	if who == "" {
+		who = e.getenv("USER")
+	}
+	if who == "" {
+		who = "cli"
+	}
+	res, err := a.store.Submit(ctx, batch.SubmitRequest{
+		File:    f,
+		Source:  filepath.Base(path),
+		BatchID: s.batchID,
+		Options: batch.Options{
+			Format:       string(format),
+			Purpose:      strings.ToUpper(s.purpose),
+			DecimalComma: s.decimalComma,
+			ChunkSize:    chunk,
+			CallbackURL:  s.callbackURL,
+			Currencies:   a.cfg.Currencies,
+		},
+		Limits:    payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows},
+		Submitter: who,
+		Progress:  progress,
+	}, a.queue, a.taskOptions())
+	return res, submitError(err)
+}
+
+// submitError maps a submission error to its exit code: 3 for a batch conflict, 2 for an
+// unreadable file or bad options, 1 otherwise.
+func submitError(err error) error {
+	var fe *payoutfile.FileError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, batch.ErrBatchConflict):
+		return withExit(exitConflict, err)
+	case errors.As(err, &fe), errors.Is(err, batch.ErrInvalidOptions):
+		return withExit(exitUsage, err)
+	}
+	return err
+}
+
+// isTerminal reports whether w is a terminal (for progress bars).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
