@@ -9,7 +9,8 @@ import (
 // keeps its country and check digits and last 4 characters (TR33************1326), an identity
 // number its last 2 digits, a phone its country code (+90, else "+" and the first digit) and last
 // 2 digits, a member ID its last 2 digits. Values too short for that, and unknown types, keep at
-// most their last 2 characters and only when at least 6 long. It accepts unnormalised and invalid
+// most their last 2 characters and only when at least 6 long (an IBAN shorter than 15, the
+// shortest in the registry, counts as too short). It accepts unnormalised and invalid
 // values.
 func Mask(recipientType, info string) string {
 	info = strings.TrimSpace(info)
@@ -21,7 +22,7 @@ func Mask(recipientType, info string) string {
 			}
 			return r
 		}, info)
-		if len(c) >= 12 && isASCII(c) {
+		if len(c) >= 15 && isASCII(c) {
 			return strings.ToUpper(c[:4]) + "************" + c[len(c)-4:]
 		}
 	case "IDENTITY_NUMBER":

@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/masspayout/masspayout/payoutfile/payoutfiletest"
+)
+
+var updateValidate = flag.Bool("update-validate", false, "rewrite testdata/validate (inputs and golden outputs)")
+
+const validateDir = "testdata/validate"
+
+// validateInputs returns every input file of the validate tests by name. They are committed
+// under testdata/validate; TestValidateTestdata checks that they match this source.
+func validateInputs() map[string][]byte {
+	const header = "item_external_id,recipient_type,recipient_info,recipient_name,amount,currency,description,non_withdrawable\n"
+	rules := header +
+		"R01,IBAN,TR330006100519786457841326,Ayşe Yılmaz,100.50,TRY,valid row,false\n" +
+		"R02,IBAN,TR330006100519786457841327,Ali Veli,10,TRY,,\n" + // INVALID_IBAN
+		"R03,IDENTITY_NUMBER,17291716050,,10,TRY,,\n" + // INVALID_IDENTITY_NUMBER
+		"R04,PHONE,0212 123 45 67,,10,TRY,,\n" + // INVALID_PHONE (landline)
+		"R05,MEMBER_ID,M-12,,10,TRY,,\n" + // INVALID_MEMBER_ID
+		"R06,BANKA,123,,10,TRY,,\n" + // INVALID_RECIPIENT_TYPE
+		"R07,MEMBER_ID,,,10,TRY,,\n" + // MISSING_FIELD recipient_info
+		"R08,MEMBER_ID,123,,1e3,TRY,,\n" + // INVALID_AMOUNT
+		"R09,MEMBER_ID,123,,10.005,TRY,,\n" + // AMOUNT_SCALE
+		"R10,MEMBER_ID,123,,10,GBP,,\n" + // UNSUPPORTED_CURRENCY
+		"R01,MEMBER_ID,123,,10,TRY,,\n" + // DUPLICATE_ITEM_EXTERNAL_ID
+		"R12,IBAN,TR330006100519786457841326,,10,TRY,,\n" + // RECIPIENT_NAME_REQUIRED
+		"R13,MEMBER_ID,123,,10,TRY," + strings.Repeat("d", 256) + ",\n" + // FIELD_TOO_LONG
+		"R14,MEMBER_ID,123,,10,5,TRY,,\n" + // WRONG_FIELD_COUNT
+		"R15,MEMBER_ID,123,,10,TRY,,belki\n" + // INVALID_BOOLEAN
+		"R16,MEMBER_ID,123,,0,TRY,,\n" + // INVALID_AMOUNT zero
+		"R17,MEMBER_ID,123,,-5,TRY,,\n" + // INVALID_AMOUNT negative
+		"R18,MEMBER_ID,123,Ali \u202eilev,10,TRY,,\n" + // INVALID_CHARACTER
+		"R19,MEMBER_ID,123,,\"1,234.56\",TRY,,\n" + // INVALID_AMOUNT thousands separator
+		"R20,MEMBER_ID,123,,10,,,\n" + // MISSING_FIELD currency
+		"R21,PHONE,05321234567,,10,TRY,\"x\"y,\n" + // MALFORMED_QUOTES
+		"R22,IBAN,TR33 0006 1005,,abc,XYZ,,maybe\n" + // five problems in one row
+		"R23,MEMBER_ID,123,\xde\xfckr\xfc,10,TRY,,\n" + // INVALID_ENCODING (Windows-1254)
+		"\n" +
+		"R25,PHONE,+905321234567,,25.50,USD,ok,1\n"
+	return map[string][]byte{
+		"valid.csv": []byte(header +
+			"V1,IBAN,TR33 0006 1005 1978 6457 8413 26,Ayşe Yılmaz,100.50,TRY,Ocak maaşı,false\n" +
+			"V2,IDENTITY_NUMBER,17291716060,,2500,TRY,,\n" +
+			"V3,PHONE,0532 123 45 67,,75.25,TRY,,yes\n" +
+			"V4,MEMBER_ID,2228853,,10,USD,\"Prim, \"\"Q1\"\"\",\n" +
+			",IBAN,GB82WEST12345698765432,John Doe,1.5,EUR,,\n"),
+		"rules.csv": []byte(rules),
+		// A Turkish-locale Excel export: BOM, semicolons, CRLF, decimal comma, Turkish letters,
+		// DOĞRU/YANLIŞ booleans, a trailing empty row.
+		"turkish.csv": []byte("\ufeffItem External ID;Recipient Type;Recipient Info;Recipient Name;Amount;Currency;Description;Non Withdrawable\r\n" +
+			"P-001;IBAN;TR33 0006 1005 1978 6457 8413 26;Şükrü Çağlar Öztürk;1.234,56;TRY;Ocak 2025 maaş ödemesi;YANLIŞ\r\n" +
+			"P-002;IDENTITY_NUMBER;17291716060;İsmail Işık;750;TRY;İkramiye;DOĞRU\r\n" +
+			"P-003;PHONE;0532 123 45 67;Ğülşen Ünal;12.500,00;TRY;Prim;hayır\r\n" +
+			";;;;;;;\r\n"),
+		"valid.jsonl": []byte(`{"itemExternalId":"J1","recipientType":"IBAN","recipientInfo":"TR330006100519786457841326","recipientName":"Ayşe Yılmaz","amount":{"value":100.50,"currency":"TRY"},"description":"Maaş"}` + "\n" +
+			`{"itemExternalId":"J2","recipientType":"PHONE","recipientInfo":"+905456856931","amount":{"value":"8000","currency":"TRY"},"nonWithdrawable":true}` + "\n"),
+		"rules.jsonl": []byte(`{"itemExternalId":"J1","recipientType":"MEMBER_ID","recipientInfo":"2228853","amount":{"value":1e3,"currency":"TRY"}}` + "\n" +
+			`{"itemExternalId":"J2","recipientType":"MEMBER_ID","recipientInfo":"2228853","amount":{"value":10,"currency":"TRY"}` + "\n" +
+			`{"itemExternalId":"J3","recipientType":"MEMBER_ID","recipientInfo":["x"],"amount":{"value":10.001,"currency":"TRY"}}` + "\n"),
+		"valid.json": []byte(`{
+  "externalId": "maas-2025-01",
+  "conversationId": "conv-1",
+  "purpose": "SALARY",
+  "items": [
+    {"itemExternalId": "ext-65656", "recipientType": "IBAN", "recipientInfo": "TR330006100519786457841326", "amount": {"value": 100, "currency": "TRY"}, "description": "Payment for services", "recipientName": "John Doe"},
+    {"itemExternalId": "ext-9545455", "recipientType": "MEMBER_ID", "recipientInfo": "2228853", "amount": {"value": 8000, "currency": "TRY"}},
+    {"itemExternalId": "ext-545454542", "recipientType": "IDENTITY_NUMBER", "recipientInfo": "53857708216", "amount": {"value": 20000.75, "currency": "TRY"}},
+    {"itemExternalId": "ext-50070945", "recipientType": "PHONE", "recipientInfo": "+905456856931", "amount": {"value": 7000, "currency": "TRY"}}
+  ]
+}
+`),
+		"valid.xlsx": payoutfiletest.XLSX([][]payoutfiletest.Cell{
+			payoutfiletest.Strings("item_external_id", "recipient_type", "recipient_info", "recipient_name", "amount", "currency", "description"),
+			{payoutfiletest.S("X1"), payoutfiletest.S("IBAN"), payoutfiletest.S("TR330006100519786457841326"), payoutfiletest.S("Şükrü Öztürk"), payoutfiletest.N("1234.56"), payoutfiletest.S("TRY"), payoutfiletest.S("Ocak")},
+			{payoutfiletest.S("X2"), payoutfiletest.S("IDENTITY_NUMBER"), payoutfiletest.N("17291716060"), {}, payoutfiletest.N("500"), payoutfiletest.S("TRY")},
+		}, payoutfiletest.XLSXOptions{}),
+		"rules.xlsx": payoutfiletest.XLSX([][]payoutfiletest.Cell{
+			payoutfiletest.Strings("item_external_id", "recipient_type", "recipient_info", "amount", "currency"),
+			{payoutfiletest.S("X1"), payoutfiletest.S("PHONE"), payoutfiletest.N("5321234567"), payoutfiletest.N("1234.5599999999999"), payoutfiletest.S("TRY")},
+		}, payoutfiletest.XLSXOptions{}),
+		"bomb.xlsx":           payoutfiletest.LyingZip("xl/worksheets/sheet1.xml", 1<<40),
+		"many_entries.xlsx":   payoutfiletest.ManyEntries(5000),
+		"not_a_workbook.xlsx": []byte(header + "V1,MEMBER_ID,1,,1,TRY,,\n"),
+		"empty.csv":           {},
+		"blank.csv":           []byte("\r\n  \n\n"),
+		"binary.csv":          []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"),
+		"workbook.csv":        payoutfiletest.XLSX([][]payoutfiletest.Cell{payoutfiletest.Strings("recipient_type")}, payoutfiletest.XLSXOptions{}),
+		"utf16.csv":           []byte("\xff\xfei\x00t\x00e\x00m\x00"),
+		"header_only.csv":     []byte(header),
+		"no_header.csv":       []byte("V1,MEMBER_ID,2228853,,10,TRY,,\nV2,MEMBER_ID,2228854,,10,TRY,,\n"),
+		"missing_column.csv":  []byte("item_external_id;recipient_type;recipient_info;currency\nV1;MEMBER_ID;2228853;TRY\n"),
+		"unclosed_quote.csv":  []byte(header + "V1,MEMBER_ID,2228853,,10,TRY,,\nV2,MEMBER_ID,2228854,\"Ali,10,TRY,,\nV3,MEMBER_ID,2228855,,10,TRY,,\n"),
+		"empty.json":          []byte(`{"externalId": "x", "items": []}`),
+		"broken.json":         []byte(`{"items": [{"recipientType": "MEMBER_ID", "recipientInfo": "1", "amount": {"value": 1, "currency": "TRY"}}, {"recipientType": }]}`),
+		"payroll.xls":         []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
+	}
+}
+
+// runValidate runs "masspayout validate args..." and returns stdout, the error and its exit code.
+func runValidate(t *testing.T, stdin string, args ...string) (stdout string, err error, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), append([]string{"masspayout", "validate"}, args...),
+		func(string) string { return "" }, strings.NewReader(stdin), &out, &errOut)
+	return out.String(), err, exitCode(err)
+}
+
+func TestValidateTestdata(t *testing.T) {
+	for name, want := range validateInputs() {
+		path := filepath.Join(validateDir, name)
+		if *updateValidate {
+			if err := os.MkdirAll(validateDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -run TestValidateTestdata -update-validate)", err)
+		}
+		if !bytes.Equal(got, want) && !strings.HasSuffix(name, ".xlsx") && name != "workbook.csv" {
+			t.Errorf("%s differs from validateInputs (run go test -run TestValidateTestdata -update-validate)", path)
+		}
+	}
+}
+
+func TestValidateCommand(t *testing.T) {
+	inputs := validateInputs()
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stdin  string
+		code   int
+		stdout []string // substrings of stdout
+		err    []string // substrings of the returned error
+		golden string   // compare stdout with testdata/validate/<golden>
+	}{
+		{name: "valid csv", args: []string{"valid.csv"}, code: 0,
+			stdout: []string{"5 rows, 5 valid, 0 rejected", "TRY  valid 2675.75 (3 rows)", "USD  valid 10.00 (1 row)", "EUR  valid 1.50 (1 row)", "all 5 rows are valid"}},
+		{name: "every rule", args: []string{"rules.csv"}, code: 1, golden: "rules.csv.golden"},
+		{name: "every rule, json", args: []string{"--json", "rules.csv"}, code: 1, golden: "rules.csv.json.golden"},
+		{name: "turkish export", args: []string{"turkish.csv", "--decimal-comma"}, code: 0,
+			stdout: []string{"3 rows, 3 valid, 0 rejected", "TRY  valid 14484.56 (3 rows)"}},
+		{name: "turkish export without --decimal-comma", args: []string{"turkish.csv"}, code: 1,
+			stdout: []string{`row 1, amount: "1.234,56" uses a decimal comma; run with --decimal-comma`, "INVALID_AMOUNT               2"}},
+		{name: "jsonl", args: []string{"valid.jsonl"}, code: 0, stdout: []string{"2 rows, 2 valid", "TRY  valid 8100.50 (2 rows)"}},
+		{name: "jsonl rules", args: []string{"rules.jsonl"}, code: 1,
+			stdout: []string{`row 1, amount: "1e3" is in scientific notation`, "row 2: is not one JSON item object", "row 3, recipient_info: must be a string", "row 3, amount: \"10.001\" has 3 decimals"}},
+		{name: "json", args: []string{"valid.json"}, code: 0, stdout: []string{"4 rows, 4 valid", "TRY  valid 35100.75 (4 rows)"}},
+		{name: "xlsx", args: []string{"valid.xlsx"}, code: 0, stdout: []string{"2 rows, 2 valid", "TRY  valid 1734.56 (2 rows)"}},
+		{name: "xlsx rules", args: []string{"rules.xlsx"}, code: 1,
+			stdout: []string{"row 1, recipient_info (cell C2): phone ****67: has no country code", `row 1, amount (cell D2): "1234.5599999999999" has 13 decimals`}},
+		{name: "stdin", args: []string{"--format", "csv", "-"}, stdin: string(inputs["valid.csv"]), code: 0, stdout: []string{"all 5 rows are valid"}},
+		{name: "currencies flag", args: []string{"valid.csv", "--currencies", "try"}, code: 1,
+			stdout: []string{`row 4, currency: "USD" is not accepted for this payout; use TRY`, "UNSUPPORTED_CURRENCY         2"}},
+		{name: "max rows", args: []string{"--max-rows", "3", "valid.csv"}, code: 2,
+			stdout: []string{"3 rows, 3 valid", "stopped: the file cannot be read past row 3 (TOO_MANY_ROWS)"}, err: []string{"more than 3 rows", "[TOO_MANY_ROWS]"}},
+		{name: "empty", args: []string{"empty.csv"}, code: 2, err: []string{"the file is empty", "[EMPTY_FILE]"}},
+		{name: "blank", args: []string{"blank.csv"}, code: 2, err: []string{"[EMPTY_FILE]"}},
+		{name: "empty, json", args: []string{"--json", "empty.csv"}, code: 2,
+			stdout: []string{`{"row":0,"column":"","code":"EMPTY_FILE","message":"the file is empty;`, `"file_error":"EMPTY_FILE"`}},
+		{name: "binary", args: []string{"binary.csv"}, code: 2, err: []string{"binary file", "[BINARY_FILE]"}},
+		{name: "workbook named csv", args: []string{"workbook.csv"}, code: 2, err: []string{"--format xlsx", "[BINARY_FILE]"}},
+		{name: "utf16", args: []string{"utf16.csv"}, code: 2, err: []string{"save it as UTF-8", "[UNSUPPORTED_ENCODING]"}},
+		{name: "header only", args: []string{"header_only.csv"}, code: 2, err: []string{"no data rows", "[NO_ROWS]"}},
+		{name: "no header", args: []string{"no_header.csv"}, code: 2, err: []string{"not a header", "[BAD_HEADER]"}},
+		{name: "missing column", args: []string{"missing_column.csv"}, code: 2, err: []string{"amount", "[MISSING_COLUMN]"}},
+		{name: "unclosed quote", args: []string{"unclosed_quote.csv"}, code: 2, stdout: []string{"1 row, 1 valid"}, err: []string{"never closed", "[MALFORMED_CSV]"}},
+		{name: "empty json", args: []string{"empty.json"}, code: 2, err: []string{"[NO_ROWS]"}},
+		{name: "broken json", args: []string{"broken.json"}, code: 2, err: []string{"in item 2", "[MALFORMED_JSON]"}},
+		{name: "xlsx bomb", args: []string{"bomb.xlsx"}, code: 2, err: []string{"zip bomb", "[BAD_XLSX]"}},
+		{name: "xlsx with many entries", args: []string{"many_entries.xlsx"}, code: 2, err: []string{"5000 parts", "[BAD_XLSX]"}},
+		{name: "csv named xlsx", args: []string{"not_a_workbook.xlsx"}, code: 2, err: []string{"--format csv", "[BAD_XLSX]"}},
+		{name: "csv named xlsx, format given", args: []string{"--format=csv", "not_a_workbook.xlsx"}, code: 0},
+		{name: "old xls", args: []string{"payroll.xls"}, code: 2, err: []string{".xls format is not supported"}},
+		{name: "unknown extension", args: []string{"validate.txt"}, code: 2, err: []string{"--format csv|jsonl|json|xlsx"}},
+		{name: "missing file", args: []string{"nope.csv"}, code: 2, err: []string{"no such file"}},
+		{name: "directory", args: []string{"--format", "csv", "."}, code: 2, err: []string{"directory"}},
+		{name: "no file", args: nil, code: 2, err: []string{"exactly one FILE"}},
+		{name: "two files", args: []string{"valid.csv", "rules.csv"}, code: 2, err: []string{"exactly one FILE"}},
+		{name: "stdin without format", args: []string{"-"}, code: 2, err: []string{"--format"}},
+		{name: "bad format", args: []string{"--format", "xml", "valid.csv"}, code: 2, err: []string{`unknown format "xml"`}},
+		{name: "bad currency", args: []string{"--currencies", "TL", "valid.csv"}, code: 2, err: []string{`"TL"`}},
+		{name: "bad flag", args: []string{"--nope", "valid.csv"}, code: 2, err: []string{"flag provided but not defined"}},
+		{name: "help", args: []string{"-h"}, code: 0, stdout: []string{"usage: masspayout validate [flags] FILE", "-decimal-comma"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string(nil), tc.args...)
+			for i, a := range args {
+				if _, ok := inputs[a]; ok {
+					args[i] = filepath.Join(validateDir, a)
+				}
+			}
+			stdout, err, code := runValidate(t, tc.stdin, args...)
+			if code != tc.code {
+				t.Fatalf("exit code %d, want %d; error %v; stdout:\n%s", code, tc.code, err, stdout)
+			}
+			for _, want := range tc.stdout {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout)
+				}
+			}
+			for _, want := range tc.err {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("error %v, want it to contain %q", err, want)
+				}
+			}
+			if tc.golden != "" {
+				path := filepath.Join(validateDir, tc.golden)
+				if *updateValidate {
+					os.WriteFile(path, []byte(stdout), 0o644)
+				}
+				want, rerr := os.ReadFile(path)
+				if rerr != nil || string(want) != stdout {
+					t.Errorf("stdout differs from %s (run with -update-validate and review the diff):\n%s", path, stdout)
+				}
+			}
+		})
+	}
+}
+
+// TestValidateEveryRule checks, through --json, that rules.csv yields each rule's code at its row.
+func TestValidateEveryRule(t *testing.T) {
+	stdout, _, code := runValidate(t, "", "--json", filepath.Join(validateDir, "rules.csv"))
+	if code != 1 {
+		t.Fatalf("exit code %d", code)
+	}
+	type problem struct {
+		Row     int    `json:"row"`
+		Column  string `json:"column"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	got := map[problem]bool{}
+	var summary struct {
+		Summary struct {
+			Rows, Valid, Rejected int
+			RejectedByCode        map[string]int `json:"rejected_by_code"`
+			Totals                map[string]struct {
+				ValidRows      int         `json:"valid_rows"`
+				ValidAmount    json.Number `json:"valid_amount"`
+				RejectedRows   int         `json:"rejected_rows"`
+				RejectedAmount json.Number `json:"rejected_amount"`
+			}
+			RejectedWithoutAmount int `json:"rejected_without_amount"`
+		}
+	}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	for _, line := range lines[:len(lines)-1] {
+		var p problem
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&p); err != nil {
+			t.Fatalf("problem line %q: %v", line, err)
+		}
+		if !strings.HasPrefix(p.Message, "row ") {
+			t.Errorf("message %q does not name its row", p.Message)
+		}
+		p.Message = ""
+		got[p] = true
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
+		t.Fatalf("summary %q: %v", lines[len(lines)-1], err)
+	}
+	for _, want := range []problem{
+		{Row: 2, Column: "recipient_info", Code: "INVALID_IBAN"},
+		{Row: 3, Column: "recipient_info", Code: "INVALID_IDENTITY_NUMBER"},
+		{Row: 4, Column: "recipient_info", Code: "INVALID_PHONE"},
+		{Row: 5, Column: "recipient_info", Code: "INVALID_MEMBER_ID"},
+		{Row: 6, Column: "recipient_type", Code: "INVALID_RECIPIENT_TYPE"},
+		{Row: 7, Column: "recipient_info", Code: "MISSING_FIELD"},
+		{Row: 8, Column: "amount", Code: "INVALID_AMOUNT"},
+		{Row: 9, Column: "amount", Code: "AMOUNT_SCALE"},
+		{Row: 10, Column: "currency", Code: "UNSUPPORTED_CURRENCY"},
+		{Row: 11, Column: "item_external_id", Code: "DUPLICATE_ITEM_EXTERNAL_ID"},
+		{Row: 12, Column: "recipient_name", Code: "RECIPIENT_NAME_REQUIRED"},
+		{Row: 13, Column: "description", Code: "FIELD_TOO_LONG"},
+		{Row: 14, Column: "", Code: "WRONG_FIELD_COUNT"},
+		{Row: 15, Column: "non_withdrawable", Code: "INVALID_BOOLEAN"},
+		{Row: 16, Column: "amount", Code: "INVALID_AMOUNT"},
+		{Row: 17, Column: "amount", Code: "INVALID_AMOUNT"},
+		{Row: 18, Column: "recipient_name", Code: "INVALID_CHARACTER"},
+		{Row: 19, Column: "amount", Code: "INVALID_AMOUNT"},
+		{Row: 20, Column: "currency", Code: "MISSING_FIELD"},
+		{Row: 21, Column: "description", Code: "MALFORMED_QUOTES"},
+		{Row: 22, Column: "recipient_info", Code: "INVALID_IBAN"},
+		{Row: 22, Column: "recipient_name", Code: "RECIPIENT_NAME_REQUIRED"},
+		{Row: 22, Column: "amount", Code: "INVALID_AMOUNT"},
+		{Row: 22, Column: "currency", Code: "UNSUPPORTED_CURRENCY"},
+		{Row: 22, Column: "non_withdrawable", Code: "INVALID_BOOLEAN"},
+		{Row: 23, Column: "recipient_name", Code: "INVALID_ENCODING"},
+	} {
+		if !got[want] {
+			t.Errorf("no problem %+v", want)
+		}
+		delete(got, want)
+	}
+	for p := range got {
+		t.Errorf("unexpected problem %+v", p)
+	}
+	s := summary.Summary
+	if s.Rows != 24 || s.Valid != 2 || s.Rejected != 22 {
+		t.Errorf("summary rows %d valid %d rejected %d, want 24, 2, 22", s.Rows, s.Valid, s.Rejected)
+	}
+	try := s.Totals["TRY"]
+	if try.ValidRows != 1 || try.ValidAmount != "100.50" {
+		t.Errorf("TRY totals %+v", try)
+	}
+	// Rejected rows whose amount could be read: 13 × 10 + 10.005 + 0 + (−5) = 135.005 TRY, plus
+	// 10 GBP; rows 8, 14, 19, 20 and 22 have no readable amount or currency.
+	if try.RejectedRows != 16 || try.RejectedAmount != "135.005" {
+		t.Errorf("TRY rejected totals %+v", try)
+	}
+	if s.RejectedWithoutAmount != 5 {
+		t.Errorf("rejected without amount %d, want 5", s.RejectedWithoutAmount)
+	}
+}
