@@ -319,3 +319,15 @@ func (l *loader) tokens(name string) []Token {
 	}
 	return out
 }
+
+// Variables lists every environment variable Load reads, in the order it reads them.
+func Variables() []string {
+	var names []string
+	Load(func(name string) string {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		return ""
+	})
+	return names
+}

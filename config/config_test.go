@@ -182,3 +182,12 @@ func TestNewLoggerFormats(t *testing.T) {
 		t.Errorf("console log = %q", out)
 	}
 }
+
+func TestVariablesListsEveryVariable(t *testing.T) {
+	got := strings.Join(Variables(), " ")
+	for _, want := range []string{"REDIS_URL", "IYZICO_BASE_URL", "IYZICO_RATE_LIMIT", "CHUNK_SIZE", "API_TOKENS", "LEDGER_TTL", "SCHEDULE_FILE", "LOG_FORMAT", "METRICS_ADDR"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Variables() misses %s: %s", want, got)
+		}
+	}
+}
