@@ -28,6 +28,8 @@
 // Every API request must carry "Authorization: IYZWSv2 base64(apiKey:K&randomKey:R&signature:S)"
 // with S the lower- or upper-case hex HMAC-SHA256, keyed with K's secret, of R + r.URL.Path + the
 // raw body bytes exactly as received (nothing when there is no body; the query is not signed).
+// When the path arrived with escapes (r.URL.EscapedPath() differs from r.URL.Path), a signature
+// over the escaped form is accepted too.
 // The body is never re-serialised, so any SDK's layout is accepted: Python's spaced JSON, Node's
 // "{}" on body-less calls, .NET's explicit nulls, Java's \u003d escapes, locale inside the body.
 // x-iyzi-rnd is not needed. Failures, all HTTP 401:

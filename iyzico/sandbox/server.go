@@ -430,8 +430,9 @@ func dropConnection(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// authenticate checks the IYZWSv2 Authorization header over the raw body and the URL path. It
-// returns the failure code and message, or "" when the request is authentic.
+// authenticate checks the IYZWSv2 Authorization header over the raw body and the URL path
+// (decoded, or as sent when that differs). It returns the failure code and message, or "" when
+// the request is authentic.
 func (s *Server) authenticate(r *http.Request, body []byte) (iyzico.Code, *msg) {
 	h := r.Header.Get("Authorization")
 	if strings.TrimSpace(h) == "" {
@@ -448,11 +449,16 @@ func (s *Server) authenticate(r *http.Request, body []byte) (iyzico.Code, *msg) 
 	if !ok {
 		return iyzico.CodeCredentialsNotFound, &msgNoCredentials
 	}
-	want := iyzico.Signature(secret, cr.RandomKey, r.URL.Path, body)
-	if subtle.ConstantTimeCompare([]byte(want), []byte(strings.ToLower(cr.Signature))) != 1 {
-		return iyzico.CodeInvalidSignature, &msgInvalidSignature
+	got := []byte(strings.ToLower(cr.Signature))
+	if subtle.ConstantTimeCompare([]byte(iyzico.Signature(secret, cr.RandomKey, r.URL.Path, body)), got) == 1 {
+		return "", nil
 	}
-	return "", nil
+	// A path sent with escapes (%20, %2F) may have been signed as sent.
+	if esc := r.URL.EscapedPath(); esc != r.URL.Path &&
+		subtle.ConstantTimeCompare([]byte(iyzico.Signature(secret, cr.RandomKey, esc, body)), got) == 1 {
+		return "", nil
+	}
+	return iyzico.CodeInvalidSignature, &msgInvalidSignature
 }
 
 // strictUnmarshal decodes exactly one JSON value, refusing unknown fields.

@@ -98,6 +98,8 @@ func TestAuthenticationFailures(t *testing.T) {
 		{"body changed", iyzico.PathAuth, good, []byte(`{"requestId": "x"}`), iyzico.CodeInvalidSignature, "Geçersiz imza"},
 		{"query signed", iyzico.PathAuth + "?locale=tr", iyzico.Authorization(DefaultAPIKey, DefaultSecretKey, "r1", iyzico.PathAuth+"?locale=tr", body), body, iyzico.CodeInvalidSignature, "Geçersiz imza"},
 		{"other path", iyzico.PathInit, good, body, iyzico.CodeInvalidSignature, "Geçersiz imza"},
+		{"escaped path signed as sent", iyzico.PathCancelPrefix + "a%20b", iyzico.Authorization(DefaultAPIKey, DefaultSecretKey, "r1", iyzico.PathCancelPrefix+"a%20b", body), body, "", ""},
+		{"escaped path signed decoded", iyzico.PathCancelPrefix + "a%20b", iyzico.Authorization(DefaultAPIKey, DefaultSecretKey, "r1", iyzico.PathCancelPrefix+"a b", body), body, "", ""},
 		{"truncated signature", iyzico.PathAuth, encode("apiKey:" + DefaultAPIKey + "&randomKey:r1&signature:" + sig[:63]), body, iyzico.CodeInvalidSignature, "Geçersiz imza"},
 	}
 	for _, tt := range tests {
