@@ -6,14 +6,14 @@
 //
 // # Endpoints and HTTP statuses
 //
-//	POST /v1/mass/payout/init                          init
-//	POST /v1/mass/payout/auth                          auth
-//	POST /v1/mass/payout/cancel/{requestId}            cancel (body ignored)
-//	POST /v1/mass/payout/retrieve                      retrieve
-//	GET  /v1/mass/payout/retrieve/items/{referenceCode} retrieve item (body ignored)
-//	GET  /v1/mass/payout/balance                       balance (body ignored)
-//	GET  /sandbox/stats                                Stats as JSON, no Authorization
-//	GET, POST /sandbox/faults                          read or replace Faults (JSON), no Authorization
+//	POST      /v1/mass/payout/init                           init
+//	POST      /v1/mass/payout/auth                           auth
+//	POST      /v1/mass/payout/cancel/{requestId}             cancel (body ignored)
+//	POST      /v1/mass/payout/retrieve                       retrieve
+//	GET       /v1/mass/payout/retrieve/items/{referenceCode} retrieve item (body ignored)
+//	GET       /v1/mass/payout/balance                        balance (body ignored)
+//	GET       /sandbox/stats                                 Stats as JSON, no Authorization
+//	GET, POST /sandbox/faults                                read or replace Faults (JSON), no Authorization
 //
 // Answers carry iyzico's envelope: status ("success"/"failure"), errorCode and errorMessage on
 // failure, locale, systemTime (epoch ms of Options.Clock) and conversationId when the request
@@ -85,7 +85,8 @@
 // Commission; INVALID items have commission 0. A payout's totalAmount and totalCommissionAmount
 // sum its valid items (any currency mix is summed as is; the payout's currency is its first
 // valid item's). Amounts are answered as JSON numbers with the digits received (100.50 stays
-// 100.50), commissions with 2 decimals, the balance as a JSON string (decimal.String()).
+// 100.50), sums with the larger scale of their terms (100.50 + 100 = 200.50), commissions with 2
+// decimals, the balance as a JSON string (decimal.String(), e.g. "25399393.5").
 //
 // # Auth and the bank
 //
