@@ -72,7 +72,7 @@ func parseAmount(s string, comma bool) (parsedAmount, error) {
 				return a, errGrouping
 			}
 			seenDec = true
-		case c == grpSep && !seenDec:
+		case comma && c == grpSep && !seenDec:
 			if intDigits == 0 || (grouped && groupLen != 3) || (!grouped && groupLen > 3) {
 				return a, errGrouping
 			}

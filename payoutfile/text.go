@@ -102,6 +102,23 @@ func quote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
+// echo renders a value of a non-personal column for a message, masked when it holds 9 digits or
+// more: an identifier in the wrong column (an IBAN under currency) must not be printed whole. An
+// amount that parsed is shown with quote; the item external ID, chosen by the payroll team to find
+// the row, is always shown in full.
+func echo(s string) string {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if isDigit(s[i]) {
+			digits++
+		}
+	}
+	if digits >= 9 {
+		return quote(Mask("", s))
+	}
+	return quote(s)
+}
+
 // trim removes white space around a field, Unicode spaces included.
 func trim(s string) string {
 	if len(s) == 0 || (s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf) {

@@ -64,7 +64,7 @@ func (r *Reader) validate(raw *rawRecord) Record {
 	case it.RecipientType == "":
 		missing(fRecipientType, "the recipient type (IBAN, PHONE, IDENTITY_NUMBER or MEMBER_ID)")
 	case typ == "":
-		add(fRecipientType, CodeInvalidRecipientType, "%s is not a recipient type; write IBAN, PHONE, IDENTITY_NUMBER or MEMBER_ID", quote(it.RecipientType))
+		add(fRecipientType, CodeInvalidRecipientType, "%s is not a recipient type; write IBAN, PHONE, IDENTITY_NUMBER or MEMBER_ID", echo(it.RecipientType))
 	}
 
 	info := it.RecipientInfo
@@ -118,15 +118,15 @@ func (r *Reader) validate(raw *rawRecord) Record {
 		amt, err = parseAmount(a, r.opts.DecimalComma && !raw.numeric[fAmount])
 		switch {
 		case err != nil:
-			add(fAmount, CodeInvalidAmount, "%s %v", quote(a), err)
+			add(fAmount, CodeInvalidAmount, "%s %v", echo(a), err)
 		case amt.d.Sign() < 0:
 			amountOK = true
-			add(fAmount, CodeInvalidAmount, "%s is negative; a payout amount must be greater than 0", quote(a))
+			add(fAmount, CodeInvalidAmount, "%s is negative; a payout amount must be greater than 0", echo(a))
 		case amt.d.Sign() == 0:
 			amountOK = true
-			add(fAmount, CodeInvalidAmount, "%s is zero; a payout amount must be greater than 0 (remove the row if nothing is paid)", quote(a))
+			add(fAmount, CodeInvalidAmount, "%s is zero; a payout amount must be greater than 0 (remove the row if nothing is paid)", echo(a))
 		case amt.intDigits > MaxAmountIntDigits:
-			add(fAmount, CodeInvalidAmount, "%s is too large (more than %d digits before the decimals); check the amount", quote(a), MaxAmountIntDigits)
+			add(fAmount, CodeInvalidAmount, "%s is too large (more than %d digits before the decimals); check the amount", echo(a), MaxAmountIntDigits)
 		default:
 			amountOK = true
 		}
@@ -149,13 +149,13 @@ func (r *Reader) validate(raw *rawRecord) Record {
 			hint = "; for euros write EUR"
 		}
 		if _, iso := MinorUnits(cur); iso {
-			add(fCurrency, CodeUnsupportedCurrency, "%s is not accepted for this payout; use %s", quote(cur), r.currencyList())
+			add(fCurrency, CodeUnsupportedCurrency, "%s is not accepted for this payout; use %s", echo(cur), r.currencyList())
 		} else {
-			add(fCurrency, CodeUnsupportedCurrency, "%s is not a currency code; use %s%s", quote(cur), r.currencyList(), hint)
+			add(fCurrency, CodeUnsupportedCurrency, "%s is not a currency code; use %s%s", echo(cur), r.currencyList(), hint)
 		}
 	case amountOK && int32(amt.sigFrac) > minor:
 		add(fAmount, CodeAmountScale, "%s has %d decimals but %s allows %d; correct the amount (it is never rounded)",
-			quote(v[fAmount]), amt.sigFrac, cur, minor)
+			echo(v[fAmount]), amt.sigFrac, cur, minor)
 	}
 	if amountOK {
 		rec.AmountOK = true
@@ -175,7 +175,7 @@ func (r *Reader) validate(raw *rawRecord) Record {
 	if s := v[fNonWithdrawable]; s != "" && !raw.bad[fNonWithdrawable] {
 		b, ok := parseBool(s)
 		if !ok {
-			add(fNonWithdrawable, CodeInvalidBoolean, "%s is not a yes/no value; write true or false (1/0, yes/no, evet/hayır also work)", quote(s))
+			add(fNonWithdrawable, CodeInvalidBoolean, "%s is not a yes/no value; write true or false (1/0, yes/no, evet/hayır also work)", echo(s))
 		}
 		it.NonWithdrawable = b
 	}
