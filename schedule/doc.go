@@ -4,8 +4,10 @@
 // scheduler`, and the pure functions that turn both into run times and batch
 // IDs.
 //
-// Everything here is pure: no clock is read, no file is touched except by
-// Load, nothing is stored. The scheduler loop passes the current time in.
+// The calendar, the file and the run functions are pure: no clock is read, no
+// file is touched except by Load, nothing is stored. Two types hold state:
+// Scheduler, the loop that enqueues a schedule:run task for each run as it falls
+// due (its clock is injected), and History, the run records kept in Redis.
 //
 // # Business days and business time
 //
