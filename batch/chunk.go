@@ -40,6 +40,7 @@ type Chunk struct {
 	Outcomes     []Outcome // one per item, in body order; all PENDING until first recorded
 	AuthSent     bool      // an auth attempt may have reached iyzico
 	AuthorizedAt time.Time // when iyzico accepted auth (zero before)
+	Polls        int       // polls scheduled so far
 	Updated      time.Time
 
 	req *iyzico.InitRequest // decoded body, lazily
@@ -93,6 +94,7 @@ func (s *Store) GetChunk(ctx context.Context, batchID string, seq int) (*Chunk, 
 		LastError:    f["last_error"],
 		PayoutStatus: f["payout_status"],
 		AuthSent:     f["auth_sent"] == "1",
+		Polls:        atoi(f["polls"]),
 	}
 	c.Updated, _ = time.Parse(time.RFC3339Nano, f["updated"])
 	c.AuthorizedAt, _ = time.Parse(time.RFC3339Nano, f["authorized_at"])
@@ -160,6 +162,16 @@ func (s *Store) CountAttempt(ctx context.Context, c *Chunk) (int, error) {
 		return 0, fmt.Errorf("chunk %s: count attempt: %w", c.ExternalID(), err)
 	}
 	c.Attempts = int(n)
+	return int(n), nil
+}
+
+// NextPoll counts one more scheduled poll of the chunk and returns its number (1 for the first).
+func (s *Store) NextPoll(ctx context.Context, c *Chunk) (int, error) {
+	n, err := s.rdb.HIncrBy(ctx, chunkKey(c.Batch, c.Seq), "polls", 1).Result()
+	if err != nil {
+		return 0, fmt.Errorf("chunk %s: count poll: %w", c.ExternalID(), err)
+	}
+	c.Polls = int(n)
 	return int(n), nil
 }
 

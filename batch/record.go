@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/masspayout/masspayout/payoutfile"
+	"github.com/masspayout/masspayout/tasks"
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 )
@@ -53,10 +54,23 @@ type Batch struct {
 
 	ApprovedBy        string
 	ApprovedAt        time.Time
+	CancelRequested   bool
+	CanceledBy        string
 	ReportPath        string
 	ReportStatus      string // the batch status when the report at ReportPath was written
 	Final             bool   // the batch has its final status
 	CallbackDelivered bool   // the final callback was accepted by the receiver
+	// Generation counts reconcile runs. Tasks enqueued after one carry ":r<n>" in their IDs, since
+	// the IDs of earlier tasks stay taken while asynq retains them.
+	Generation int
+}
+
+// TaskOptions returns base with the batch's task ID suffix for its current generation.
+func (b *Batch) TaskOptions(base tasks.Options) tasks.Options {
+	if b.Generation > 0 {
+		base.IDSuffix = ":r" + strconv.Itoa(b.Generation)
+	}
+	return base
 }
 
 // Progress is a batch's position, as returned by every chunk change.
@@ -111,6 +125,9 @@ func (s *Store) Get(ctx context.Context, id string) (*Batch, error) {
 		Final:        f["final"] == "1",
 
 		CallbackDelivered: f["callback_delivered"] == "1",
+		CancelRequested:   f["cancel_requested"] == "1",
+		Generation:        atoi(f["reconciles"]),
+		CanceledBy:        f["canceled_by"],
 		Counts:            map[string]int{},
 		Amounts:           map[string]map[string]decimal.Decimal{},
 	}
@@ -198,15 +215,8 @@ func (s *Store) expire(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	keys := []string{batchKey(id), countsKey(id), auditKey(id)}
-	for seq := 1; seq <= b.ChunksSeen; seq++ {
-		keys = append(keys, chunkKey(id, seq))
-	}
-	for p := 0; p*rejectedPageSize < b.Rejected; p++ {
-		keys = append(keys, rejectedKey(id, p))
-	}
 	pipe := s.rdb.Pipeline()
-	for _, k := range keys {
+	for _, k := range s.keys(b) {
 		pipe.Expire(ctx, k, s.ttl)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
@@ -218,6 +228,18 @@ func (s *Store) expire(ctx context.Context, id string) error {
 // SetCallbackDelivered records that the batch's final callback was delivered.
 func (s *Store) SetCallbackDelivered(ctx context.Context, id string) error {
 	return s.rdb.HSet(ctx, batchKey(id), "callback_delivered", "1").Err()
+}
+
+// keys lists every ledger key of a batch (not the index).
+func (s *Store) keys(b *Batch) []string {
+	keys := []string{batchKey(b.ID), countsKey(b.ID), auditKey(b.ID)}
+	for seq := 1; seq <= b.ChunksSeen; seq++ {
+		keys = append(keys, chunkKey(b.ID, seq))
+	}
+	for p := 0; p*rejectedPageSize < b.Rejected; p++ {
+		keys = append(keys, rejectedKey(b.ID, p))
+	}
+	return keys
 }
 
 // AuditEntry is one line of a batch's audit list.

@@ -51,6 +51,9 @@ type SubmitRequest struct {
 	Options   Options
 	Limits    payoutfile.Options // MaxFileBytes, MaxFieldBytes, MaxRows (format options come from Options)
 	Submitter string             // identity recorded in the audit list
+	// AutoApprove (APPROVAL=auto) records the batch as approved by AutoApprover at creation:
+	// workers authorize each chunk right after init, and the batch cannot be canceled.
+	AutoApprove bool
 	// Progress, when set, is called every ProgressEvery rows and once at the end.
 	Progress func(SubmitProgress)
 }
@@ -143,6 +146,11 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 		if err := s.Audit(ctx, id, req.Submitter, "submitted", fmt.Sprintf("file %s, sha256 %s", req.Source, contentHash)); err != nil {
 			return nil, err
 		}
+		if req.AutoApprove {
+			if err := s.Audit(ctx, id, AutoApprover, "approved", "automatic approval: each chunk is authorized right after init"); err != nil {
+				return nil, err
+			}
+		}
 	} else if err := s.Audit(ctx, id, req.Submitter, "submit-resumed", "an interrupted submission is being completed"); err != nil {
 		return nil, err
 	}
@@ -213,7 +221,7 @@ func scanDefaults(f File, o payoutfile.Options) (payoutfile.BatchDefaults, error
 }
 
 // createScript creates a batch record, or reports on an existing one.
-// KEYS: batch. ARGV: content hash, options JSON, source, submitter, now.
+// KEYS: batch. ARGV: content hash, options JSON, source, submitter, now, approved_by (” for none).
 // Returns {1} created, {0, submit_done} same fingerprint exists, {-1, what} conflict.
 var createScript = redis.NewScript(`
 local h = redis.call('HMGET', KEYS[1], 'content_hash', 'options', 'submit_done')
@@ -225,6 +233,9 @@ end
 redis.call('HSET', KEYS[1], 'status', 'SUBMITTING', 'content_hash', ARGV[1], 'options', ARGV[2],
   'source', ARGV[3], 'submitter', ARGV[4], 'created', ARGV[5], 'updated', ARGV[5], 'submit_done', '0',
   'init_done', '0', 'settled', '0', 'chunks_seen', '0')
+if ARGV[6] ~= '' then
+  redis.call('HSET', KEYS[1], 'approved_by', ARGV[6], 'approved_at', ARGV[5])
+end
 return {1, '0'}
 `)
 
@@ -234,7 +245,11 @@ func (s *Store) create(ctx context.Context, id, contentHash string, o Options, r
 		return false, false, err
 	}
 	now := s.now().UTC()
-	res, err := createScript.Run(ctx, s.rdb, []string{batchKey(id)}, contentHash, string(optJSON), req.Source, req.Submitter, now.Format(time.RFC3339Nano)).Slice()
+	approver := ""
+	if req.AutoApprove {
+		approver = AutoApprover
+	}
+	res, err := createScript.Run(ctx, s.rdb, []string{batchKey(id)}, contentHash, string(optJSON), req.Source, req.Submitter, now.Format(time.RFC3339Nano), approver).Slice()
 	if err != nil {
 		return false, false, fmt.Errorf("batch %s: create: %w", id, err)
 	}

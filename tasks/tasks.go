@@ -18,6 +18,7 @@ const (
 	TypeInit        = "payout:init"    // send one chunk's init to iyzico
 	TypeAuth        = "payout:auth"    // send auth for one initialized chunk
 	TypePoll        = "payout:poll"    // re-read one authorized chunk until every item is final
+	TypeCancel      = "payout:cancel"  // cancel one chunk still in INIT at iyzico
 	TypeFinalize    = "batch:finalize" // set a batch's status, write its report, send its callback
 	TypeScheduleRun = "schedule:run"   // submit a scheduled period's payroll file
 )
@@ -56,6 +57,9 @@ type Options struct {
 	MaxRetry  int           // MAX_RETRY
 	Timeout   time.Duration // per attempt; must exceed the iyzico calls one attempt makes
 	Retention time.Duration // how long a completed task blocks its TaskID (the batch's lifetime)
+	// IDSuffix is appended to every TaskID: reconcile uses it (":r<n>") to enqueue a step again
+	// after the earlier task's retained ID would refuse it.
+	IDSuffix string
 }
 
 func (o Options) list(taskID string, extra ...asynq.Option) []asynq.Option {
@@ -63,7 +67,7 @@ func (o Options) list(taskID string, extra ...asynq.Option) []asynq.Option {
 	if q == "" {
 		q = DefaultQueue
 	}
-	opts := []asynq.Option{asynq.Queue(q), asynq.MaxRetry(o.MaxRetry), asynq.TaskID(taskID)}
+	opts := []asynq.Option{asynq.Queue(q), asynq.MaxRetry(o.MaxRetry), asynq.TaskID(taskID + o.IDSuffix)}
 	if o.Timeout > 0 {
 		opts = append(opts, asynq.Timeout(o.Timeout))
 	}
@@ -88,8 +92,13 @@ func NewAuthTask(c Chunk, o Options) *asynq.Task {
 	return newTask(TypeAuth, c, o.list(ChunkExternalID(c.Batch, c.Seq)+":auth"))
 }
 
+// NewCancelTask returns the payout:cancel task of a chunk, TaskID "<externalId>:cancel".
+func NewCancelTask(c Chunk, o Options) *asynq.Task {
+	return newTask(TypeCancel, c, o.list(ChunkExternalID(c.Batch, c.Seq)+":cancel"))
+}
+
 // NewPollTask returns the n-th payout:poll task of a chunk, to run after delay, TaskID
-// "<externalId>:poll:<n>". Each poll that finds items still moving enqueues poll n+1.
+// "<externalId>:poll:<n>". n comes from the chunk's poll counter, so it is never reused.
 func NewPollTask(c Chunk, n int, delay time.Duration, o Options) *asynq.Task {
 	return newTask(TypePoll, c, o.list(ChunkExternalID(c.Batch, c.Seq)+":poll:"+strconv.Itoa(n), asynq.ProcessIn(delay)))
 }

@@ -3,8 +3,6 @@ package worker
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -32,7 +30,7 @@ func HandleAuth(p *Pipeline) asynq.HandlerFunc {
 		switch c.State {
 		case batch.ChunkInit:
 		case batch.ChunkAuthorized:
-			return p.schedulePoll(ctx, c, 1)
+			return p.schedulePoll(ctx, c)
 		default:
 			log.Debug().Str("status", c.State).Msg("chunk not awaiting auth")
 			return p.finalizeIfDue(ctx, c.Batch)
@@ -87,7 +85,7 @@ func HandleAuth(p *Pipeline) asynq.HandlerFunc {
 			return err
 		}
 		log.Info().Msg("chunk authorized")
-		return p.schedulePoll(ctx, c, 1)
+		return p.schedulePoll(ctx, c)
 	}
 }
 
@@ -114,7 +112,7 @@ func (p *Pipeline) readBackAuth(ctx context.Context, log zerolog.Logger, c *batc
 	}
 	log.Info().Str("status", state).Msg("auth had already gone through; adopted iyzico's state")
 	if state == batch.ChunkAuthorized {
-		return true, p.schedulePoll(ctx, c, 1)
+		return true, p.schedulePoll(ctx, c)
 	}
 	return true, p.finalizeIfDue(ctx, c.Batch)
 }
@@ -128,7 +126,13 @@ func (p *Pipeline) pollDelay(n int) time.Duration {
 	return min(d, p.PollMaxInterval)
 }
 
-func (p *Pipeline) schedulePoll(ctx context.Context, c *batch.Chunk, n int) error {
+// schedulePoll enqueues the chunk's next poll. Its number comes from the chunk's poll counter, so
+// a TaskID is never reused (a retained earlier poll would refuse it and end the polling).
+func (p *Pipeline) schedulePoll(ctx context.Context, c *batch.Chunk) error {
+	n, err := p.Store.NextPoll(ctx, c)
+	if err != nil {
+		return err
+	}
 	ref := tasks.Chunk{Batch: c.Batch, Seq: c.Seq}
 	return batch.Enqueue(ctx, p.Queue, tasks.NewPollTask(ref, n, p.pollDelay(n), p.TaskOptions))
 }
@@ -143,7 +147,6 @@ func HandlePoll(p *Pipeline) asynq.HandlerFunc {
 			return permanent(err)
 		}
 		log := p.chunkLog(ref)
-		n := pollNumber(ctx)
 		c, err := p.Store.GetChunk(ctx, ref.Batch, ref.Seq)
 		if err != nil {
 			return err
@@ -153,16 +156,12 @@ func HandlePoll(p *Pipeline) asynq.HandlerFunc {
 		}
 		summary, items, err := p.retrieveAll(ctx, c)
 		if err != nil {
-			log.Warn().Err(err).Int("poll", n).Msg("poll failed")
+			log.Warn().Err(err).Int("poll", c.Polls).Msg("poll failed")
 			return fmt.Errorf("poll chunk %s: %w", c.ExternalID(), err)
 		}
-		outcomes, state := adoptedOutcomes(c, summary, items)
-		for i, o := range outcomes { // an item missing from this read keeps what we knew
-			if o.Status == batch.RowUnknown && i < len(c.Outcomes) {
-				outcomes[i] = c.Outcomes[i]
-			}
-		}
-		state = chunkStateFrom(payoutStatus(summary), outcomes)
+		outcomes, _ := adoptedOutcomes(c, summary, items)
+		keepKnown(c, outcomes) // an item missing from this read keeps what we knew
+		state := chunkStateFrom(payoutStatus(summary), outcomes)
 		if state == batch.ChunkInit || state == batch.ChunkUnknown || state == batch.ChunkPending {
 			state = batch.ChunkAuthorized
 		}
@@ -170,27 +169,13 @@ func HandlePoll(p *Pipeline) asynq.HandlerFunc {
 			return err
 		}
 		if state != batch.ChunkAuthorized {
-			log.Info().Str("status", state).Int("poll", n).Msg("chunk final")
+			log.Info().Str("status", state).Int("poll", c.Polls).Msg("chunk final")
 			return p.finalizeIfDue(ctx, c.Batch)
 		}
 		if !c.AuthorizedAt.IsZero() && p.PollFor > 0 && p.now().Sub(c.AuthorizedAt) > p.PollFor {
 			return p.MarkUnknown(ctx, ref, []string{batch.ChunkAuthorized}, fmt.Sprintf("the bank's final answer did not arrive within POLL_FOR (%s); run reconcile later", p.PollFor))
 		}
-		log.Debug().Int("poll", n).Msg("items still moving; polling again")
-		return p.schedulePoll(ctx, c, n+1)
+		log.Debug().Int("poll", c.Polls).Msg("items still moving; polling again")
+		return p.schedulePoll(ctx, c)
 	}
-}
-
-// pollNumber reads n from the running task's ID "<externalId>:poll:<n>" (1 when absent).
-func pollNumber(ctx context.Context) int {
-	id, _ := asynq.GetTaskID(ctx)
-	i := strings.LastIndex(id, ":poll:")
-	if i < 0 {
-		return 1
-	}
-	n, err := strconv.Atoi(id[i+len(":poll:"):])
-	if err != nil || n < 1 {
-		return 1
-	}
-	return n
 }

@@ -23,11 +23,10 @@ import (
 
 // Finalizer carries what the batch:finalize handler uses.
 type Finalizer struct {
-	Log         zerolog.Logger
-	Store       *batch.Store
-	ResultsDir  string // RESULTS_DIR: reports go to <dir>/<batch>.csv and .json
-	AutoApprove bool
-	Callback    *Callback // nil: no callbacks
+	Log        zerolog.Logger
+	Store      *batch.Store
+	ResultsDir string    // RESULTS_DIR: reports go to <dir>/<batch>.csv and .json
+	Callback   *Callback // nil: no callbacks
 }
 
 // HandleFinalize is the batch:finalize handler. When every chunk is settled it sets the batch's
@@ -55,7 +54,7 @@ func HandleFinalize(f *Finalizer) asynq.HandlerFunc {
 				return nil
 			}
 			status = batch.StatusProcessing
-			if !f.AutoApprove && b.ApprovedBy == "" {
+			if b.ApprovedBy == "" && !b.CancelRequested {
 				status = batch.StatusAwaitingApproval
 			}
 		default:

@@ -28,13 +28,15 @@ type Pipeline struct {
 	Iyzico      Iyzico
 	Queue       batch.Enqueuer
 	TaskOptions tasks.Options
-	AutoApprove bool // APPROVAL=auto: enqueue auth right after init
-	PageSize    int  // retrieve page size; default 100
+	PageSize    int // retrieve page size; default 100
 
 	PollInterval    time.Duration // first retrieve after auth (POLL_INTERVAL), doubling ...
 	PollMaxInterval time.Duration // ... up to POLL_MAX_INTERVAL
 	PollFor         time.Duration // after POLL_FOR without final statuses the chunk becomes UNKNOWN
 	Now             func() time.Time
+	// OnChunk, when set, is called with a chunk's new state after each recorded state change
+	// (the masspayout_chunks_total{outcome} metric).
+	OnChunk func(state string)
 }
 
 func (p *Pipeline) now() time.Time {
@@ -174,22 +176,37 @@ func fill(n int, o batch.Outcome) []batch.Outcome {
 // apply applies a change; a version conflict means another attempt changed the chunk first, so
 // this attempt ends and asynq runs it again against the new state.
 func (p *Pipeline) apply(ctx context.Context, c *batch.Chunk, ch batch.Change) (batch.Progress, error) {
+	old := c.State
 	prog, err := p.Store.Apply(ctx, c, ch)
 	if errors.Is(err, batch.ErrVersionConflict) {
 		return prog, fmt.Errorf("chunk %s: %w", c.ExternalID(), errChangedConcurrently)
 	}
+	if err == nil && old != ch.State && p.OnChunk != nil {
+		p.OnChunk(ch.State)
+	}
 	return prog, err
 }
 
-// afterInit does what follows a chunk's init outcome: auth when approval is automatic, and the
-// batch's finalize task once every chunk has its outcome. Both enqueues are idempotent.
+// afterInit does what follows a chunk's init outcome: auth when the batch is approved (at once
+// with APPROVAL=auto), and the batch's finalize task once every chunk has its outcome. Both
+// enqueues are idempotent.
 func (p *Pipeline) afterInit(ctx context.Context, log zerolog.Logger, c *batch.Chunk) error {
-	if c.State == batch.ChunkInit && p.AutoApprove {
-		if err := batch.Enqueue(ctx, p.Queue, tasks.NewAuthTask(tasks.Chunk{Batch: c.Batch, Seq: c.Seq}, p.TaskOptions)); err != nil {
+	b, err := p.Store.Get(ctx, c.Batch)
+	if err != nil {
+		return err
+	}
+	topts := b.TaskOptions(p.TaskOptions)
+	switch {
+	case c.State == batch.ChunkInit && b.CancelRequested:
+		if err := batch.Enqueue(ctx, p.Queue, tasks.NewCancelTask(tasks.Chunk{Batch: c.Batch, Seq: c.Seq}, topts)); err != nil {
+			return err
+		}
+	case c.State == batch.ChunkInit && b.ApprovedBy != "":
+		if err := batch.Enqueue(ctx, p.Queue, tasks.NewAuthTask(tasks.Chunk{Batch: c.Batch, Seq: c.Seq}, topts)); err != nil {
 			return err
 		}
 	}
-	return p.finalizeIfDue(ctx, c.Batch)
+	return batch.EnqueueFinalizeIfDue(ctx, p.Queue, topts, c.Batch, b.Progress())
 }
 
 func (p *Pipeline) finalizeIfDue(ctx context.Context, batchID string) error {
@@ -197,7 +214,7 @@ func (p *Pipeline) finalizeIfDue(ctx context.Context, batchID string) error {
 	if err != nil {
 		return err
 	}
-	return batch.EnqueueFinalizeIfDue(ctx, p.Queue, p.TaskOptions, batchID, b.Progress())
+	return batch.EnqueueFinalizeIfDue(ctx, p.Queue, b.TaskOptions(p.TaskOptions), batchID, b.Progress())
 }
 
 // adopt reads the chunk's payout back from iyzico by externalMassPayoutId after an attempt that

@@ -19,6 +19,7 @@ func NewServeMux(p *Pipeline, f *Finalizer, extra map[string]asynq.Handler) *asy
 	mux.Handle(tasks.TypeInit, HandleInit(p))
 	mux.Handle(tasks.TypeAuth, HandleAuth(p))
 	mux.Handle(tasks.TypePoll, HandlePoll(p))
+	mux.Handle(tasks.TypeCancel, HandleCancel(p))
 	mux.Handle(tasks.TypeFinalize, HandleFinalize(f))
 	for typ, h := range extra {
 		mux.Handle(typ, h)
@@ -65,7 +66,7 @@ func ErrorHandler(p *Pipeline) asynq.ErrorHandler {
 		switch t.Type() {
 		case tasks.TypeInit:
 			from = []string{batch.ChunkPending}
-		case tasks.TypeAuth:
+		case tasks.TypeAuth, tasks.TypeCancel:
 			from = []string{batch.ChunkInit}
 		case tasks.TypePoll:
 			from = []string{batch.ChunkAuthorized}
@@ -109,8 +110,8 @@ func (p *Pipeline) MarkUnknown(ctx context.Context, ref tasks.Chunk, from []stri
 				out[i] = batch.Outcome{Status: batch.RowUnknown, Message: reason, Ref: out[i].Ref}
 			}
 		}
-		_, err = p.Store.Apply(ctx, c, batch.Change{State: batch.ChunkUnknown, Outcomes: out, LastError: reason})
-		if errors.Is(err, batch.ErrVersionConflict) {
+		_, err = p.apply(ctx, c, batch.Change{State: batch.ChunkUnknown, Outcomes: out, LastError: reason})
+		if errors.Is(err, errChangedConcurrently) {
 			continue
 		}
 		if err != nil {

@@ -64,6 +64,7 @@ type rig struct {
 	results  string
 	topts    tasks.Options
 	auto     bool
+	tot      payrollgen.Totals
 	maxRetry int
 	timeout  time.Duration
 }
@@ -110,7 +111,7 @@ func setup(t *testing.T, opts ...rigOption) *rig {
 func (r *rig) pipeline() *worker.Pipeline {
 	return &worker.Pipeline{
 		Log: r.log, Store: r.store, Iyzico: r.client, Queue: r.queue, TaskOptions: r.topts,
-		AutoApprove: r.auto, PageSize: 50,
+		PageSize:     50,
 		PollInterval: 20 * time.Millisecond, PollMaxInterval: 200 * time.Millisecond, PollFor: time.Hour,
 	}
 }
@@ -119,7 +120,7 @@ func (r *rig) pipeline() *worker.Pipeline {
 func (r *rig) startWorkers(concurrency int) (stop func()) {
 	r.t.Helper()
 	p := r.pipeline()
-	f := &worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, AutoApprove: r.auto, Callback: &worker.Callback{Secret: "CBSENTINEL-callback-secret"}}
+	f := &worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, Callback: &worker.Callback{Secret: "CBSENTINEL-callback-secret"}}
 	cfg := worker.ServerConfig(p, concurrency, worker.RetryPolicy{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond}, r.timeout)
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.DelayedTaskCheckInterval = 50 * time.Millisecond
@@ -164,8 +165,8 @@ func (r *rig) submitWithProgress(ctx context.Context, path, batchID string, chun
 	return r.store.Submit(ctx, batch.SubmitRequest{
 		File: f, Source: filepath.Base(path), BatchID: batchID,
 		Options:   batch.Options{Format: "csv", ChunkSize: chunkSize, Currencies: []string{"TRY", "USD", "EUR"}},
-		Submitter: "tester",
-		Progress:  progress,
+		Submitter: "tester", AutoApprove: r.auto,
+		Progress: progress,
 	}, r.queue, r.topts)
 }
 

@@ -155,7 +155,6 @@ func (a *app) pipeline() *worker.Pipeline {
 		Iyzico:          a.iyzico,
 		Queue:           a.queue,
 		TaskOptions:     a.taskOptions(),
-		AutoApprove:     a.cfg.AutoApprove(),
 		PollInterval:    a.cfg.PollInterval,
 		PollMaxInterval: a.cfg.PollMaxInterval,
 		PollFor:         a.cfg.PollFor,
@@ -164,11 +163,10 @@ func (a *app) pipeline() *worker.Pipeline {
 
 func (a *app) finalizer() *worker.Finalizer {
 	return &worker.Finalizer{
-		Log:         a.log,
-		Store:       a.store,
-		ResultsDir:  a.cfg.ResultsDir,
-		AutoApprove: a.cfg.AutoApprove(),
-		Callback:    &worker.Callback{Secret: a.cfg.CallbackSecret.Reveal()},
+		Log:        a.log,
+		Store:      a.store,
+		ResultsDir: a.cfg.ResultsDir,
+		Callback:   &worker.Callback{Secret: a.cfg.CallbackSecret.Reveal()},
 	}
 }
 

@@ -16,7 +16,4 @@ func notYet(issue string) func(context.Context, env) error {
 var (
 	cmdServe     = notYet("6 (HTTP API)")
 	cmdScheduler = notYet("7 (scheduled runs)")
-	cmdApprove   = notYet("5 (two-phase completion)")
-	cmdCancel    = notYet("5 (two-phase completion)")
-	cmdReconcile = notYet("5 (two-phase completion)")
 )

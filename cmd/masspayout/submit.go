@@ -94,13 +94,7 @@ func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, pr
 		return nil, withExit(exitUsage, fmt.Errorf("open payout file: %w", err))
 	}
 	defer f.Close()
-	who := s.as
-	if who == "" {
-		who = e.getenv("USER")
-	}
-	if who == "" {
-		who = "cli"
-	}
+	who := identity(e, s.as)
 	res, err := a.store.Submit(ctx, batch.SubmitRequest{
 		File:    f,
 		Source:  filepath.Base(path),
@@ -113,9 +107,10 @@ func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, pr
 			CallbackURL:  s.callbackURL,
 			Currencies:   a.cfg.Currencies,
 		},
-		Limits:    payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows},
-		Submitter: who,
-		Progress:  progress,
+		Limits:      payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows},
+		Submitter:   who,
+		AutoApprove: a.cfg.AutoApprove(),
+		Progress:    progress,
 	}, a.queue, a.taskOptions())
 	return res, submitError(err)
 }

@@ -1,0 +1,236 @@
+package worker_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/iyzico"
+	"github.com/masspayout/masspayout/iyzico/sandbox"
+	"github.com/shopspring/decimal"
+)
+
+func (r *rig) awaitingApproval(chunk int) (*batch.Batch, map[string]decimal.Decimal) {
+	r.t.Helper()
+	path, tot := r.payroll(500, 23, 11)
+	b := r.mustSubmit(path, "two-phase", chunk)
+	r.startWorkers(4)
+	b = r.waitFor(b.ID, 30*time.Second, "awaiting approval", initPhaseReported)
+	if b.Status != batch.StatusAwaitingApproval {
+		r.t.Fatalf("status %s", b.Status)
+	}
+	r.tot = tot
+	return b, tot.Amounts
+}
+
+func TestManualApprovalToBankOutcomes(t *testing.T) {
+	r := setup(t, withSandbox(func(o *sandbox.Options) { o.MaxPageSize = 7; o.SettleDelay = 150 * time.Millisecond }))
+	b, _ := r.awaitingApproval(40)
+	if stats := r.sandbox.Stats(); len(stats.AuthCalls) != 0 {
+		t.Fatalf("auth sent before approval: %v", stats.AuthCalls)
+	}
+	b, err := r.store.Approve(context.Background(), b.ID, "ayse", false, r.queue, r.topts)
+	if err != nil || b.ApprovedBy != "ayse" || b.Status != batch.StatusProcessing {
+		t.Fatalf("Approve = %+v, %v", b, err)
+	}
+	b = r.waitFor(b.ID, 60*time.Second, "final", finalReported)
+	st := r.checkInvariants(b.ID, r.tot)
+	final := st[iyzico.ItemSuccess] + st[iyzico.ItemDepositSuccess] + st[iyzico.ItemDepositFail]
+	if final != r.tot.Valid || st[batch.RowRejected] != r.tot.Invalid {
+		t.Errorf("statuses %v; want every valid row with a bank outcome", st)
+	}
+	stats := r.sandbox.Stats()
+	if len(stats.AuthCommits) != b.ChunksTotal {
+		t.Errorf("%d payouts authorized for %d chunks", len(stats.AuthCommits), b.ChunksTotal)
+	}
+	// Paged polling: each 40-item chunk takes 6 pages of 7 per read.
+	if stats.Requests[sandbox.EndpointRetrieve] < 6*b.ChunksTotal {
+		t.Errorf("%d retrieves for %d chunks: polling did not page", stats.Requests[sandbox.EndpointRetrieve], b.ChunksTotal)
+	}
+	r.checkCommission(b)
+	audit, _ := r.store.AuditLog(context.Background(), b.ID)
+	var actions []string
+	for _, a := range audit {
+		actions = append(actions, a.Who+":"+a.Action)
+	}
+	if got := strings.Join(actions, " "); !strings.HasPrefix(got, "tester:submitted") || !strings.Contains(got, "ayse:approved") {
+		t.Errorf("audit %s", got)
+	}
+}
+
+// checkCommission compares the report's commission per currency with the sum of what iyzico
+// reports per item, and the report's paid amounts with iyzico's totalSuccessfulAmount.
+func (r *rig) checkCommission(b *batch.Batch) {
+	r.t.Helper()
+	sum, err := r.store.Summary(context.Background(), b.ID)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	want := map[string]decimal.Decimal{}
+	for seq := 1; seq <= b.ChunksTotal; seq++ {
+		c, _ := r.store.GetChunk(context.Background(), b.ID, seq)
+		_, items, err := r.client.RetrieveAll(context.Background(), iyzico.RetrieveRequest{ExternalMassPayoutID: c.ExternalID(), Size: 100})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		for _, it := range items {
+			want[it.CurrencyCode] = want[it.CurrencyCode].Add(it.CommissionAmount)
+		}
+	}
+	if len(want) == 0 {
+		r.t.Fatal("iyzico reported no items")
+	}
+	for cur, w := range want {
+		got, err := decimal.NewFromString(sum.Commission[cur])
+		if err != nil || !got.Equal(w) {
+			r.t.Errorf("report commission %s = %q, iyzico's items sum to %s", cur, sum.Commission[cur], w)
+		}
+	}
+}
+
+func TestFourEyesRefusal(t *testing.T) {
+	r := setup(t)
+	b, _ := r.awaitingApproval(100)
+	_, err := r.store.Approve(context.Background(), b.ID, "TESTER", true, r.queue, r.topts)
+	if !errors.Is(err, batch.ErrFourEyes) {
+		t.Fatalf("submitter approving with four-eyes = %v, want ErrFourEyes", err)
+	}
+	if got, _ := r.store.Get(context.Background(), b.ID); got.ApprovedBy != "" || len(r.sandbox.Stats().AuthCalls) != 0 {
+		t.Fatalf("refused approval changed something: %+v", got)
+	}
+	if _, err := r.store.Approve(context.Background(), b.ID, "mehmet", true, r.queue, r.topts); err != nil {
+		t.Fatalf("another approver = %v", err)
+	}
+}
+
+func TestCancelBeforeAuth(t *testing.T) {
+	r := setup(t)
+	b, _ := r.awaitingApproval(100)
+	b, err := r.store.Cancel(context.Background(), b.ID, "ops", r.queue, r.topts)
+	if err != nil || !b.CancelRequested {
+		t.Fatalf("Cancel = %+v, %v", b, err)
+	}
+	b = r.waitFor(b.ID, 30*time.Second, "final", finalReported)
+	st := r.checkInvariants(b.ID, r.tot)
+	if st[iyzico.ItemMassPayoutCanceled] != r.tot.Valid || b.Status != batch.StatusCanceled {
+		t.Errorf("statuses %v batch %s", st, b.Status)
+	}
+	if stats := r.sandbox.Stats(); stats.CancelCommits != b.ChunksTotal || len(stats.AuthCalls) != 0 {
+		t.Errorf("cancel commits %d for %d chunks, auth calls %v", stats.CancelCommits, b.ChunksTotal, stats.AuthCalls)
+	}
+	if _, err := r.store.Approve(context.Background(), b.ID, "ayse", false, r.queue, r.topts); !errors.Is(err, batch.ErrNotAwaitingApproval) {
+		t.Errorf("approve after cancel = %v", err)
+	}
+}
+
+func TestCancelRefusedAfterApproval(t *testing.T) {
+	r := setup(t)
+	b, _ := r.awaitingApproval(100)
+	if _, err := r.store.Approve(context.Background(), b.ID, "ayse", false, r.queue, r.topts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Cancel(context.Background(), b.ID, "ops", r.queue, r.topts); !errors.Is(err, batch.ErrCancelRefused) {
+		t.Fatalf("cancel after approval = %v, want ErrCancelRefused", err)
+	}
+	r.waitFor(b.ID, 30*time.Second, "final", finalReported)
+	if n := r.sandbox.Stats().CancelCommits; n != 0 {
+		t.Errorf("%d payouts canceled after approval", n)
+	}
+}
+
+// TestAmbiguousAuthNotSentTwice drops the connection after iyzico committed an auth: the retry
+// reads the payout back, sees its items past INIT and adopts, never sending auth again.
+func TestAmbiguousAuthNotSentTwice(t *testing.T) {
+	r := setup(t)
+	b, _ := r.awaitingApproval(100)
+	r.sandbox.FailNext(sandbox.EndpointAuth, sandbox.FaultCommitThenDrop, 2)
+	if _, err := r.store.Approve(context.Background(), b.ID, "ayse", false, r.queue, r.topts); err != nil {
+		t.Fatal(err)
+	}
+	b = r.waitFor(b.ID, 60*time.Second, "final", finalReported)
+	r.checkInvariants(b.ID, r.tot)
+	stats := r.sandbox.Stats()
+	if stats.Dropped < 2 {
+		t.Fatalf("only %d auths dropped", stats.Dropped)
+	}
+	for req, n := range stats.AuthCalls {
+		if n != 1 {
+			t.Errorf("payout %s got %d auth calls, want exactly 1", req, n)
+		}
+	}
+	if len(stats.AuthCommits) != b.ChunksTotal {
+		t.Errorf("%d payouts authorized for %d chunks", len(stats.AuthCommits), b.ChunksTotal)
+	}
+}
+
+// reconcileUnknown drives a batch to FAILED with UNKNOWN chunks under the given faults, clears the
+// faults, reconciles, and checks that the batch recovers to AWAITING_APPROVAL with every chunk
+// committed exactly once, and that a second reconcile changes nothing.
+func reconcileUnknown(t *testing.T, faults func(*sandbox.Server), wantCommittedBefore func(n, chunks int) bool) {
+	r := setup(t, withMaxRetry(1))
+	faults(r.sandbox)
+	path, tot := r.payroll(300, 0, 12)
+	b := r.mustSubmit(path, "recon", 100)
+	r.startWorkers(3)
+	b = r.waitFor(b.ID, 30*time.Second, "final", finalReported)
+	st := r.checkInvariants(b.ID, tot)
+	if b.Status != batch.StatusFailed || st[batch.RowUnknown] != tot.Valid {
+		t.Fatalf("setup: batch %s statuses %v; want every row UNKNOWN", b.Status, st)
+	}
+	if n := r.sandbox.Stats().CommittedPayouts; !wantCommittedBefore(n, b.ChunksTotal) {
+		t.Fatalf("setup: %d payouts committed at iyzico for %d chunks", n, b.ChunksTotal)
+	}
+	r.sandbox.SetFaults(sandbox.Faults{})
+
+	changes, err := r.pipeline().Reconcile(context.Background(), b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != b.ChunksTotal {
+		t.Fatalf("reconcile made %d changes for %d UNKNOWN chunks: %v", len(changes), b.ChunksTotal, changes)
+	}
+	for _, c := range changes {
+		if c.From != batch.ChunkUnknown {
+			t.Errorf("change %s", c)
+		}
+	}
+	b = r.waitFor(b.ID, 30*time.Second, "awaiting approval", initPhaseReported)
+	st = r.checkInvariants(b.ID, tot)
+	if st[iyzico.ItemInit] != tot.Valid || b.Status != batch.StatusAwaitingApproval {
+		t.Errorf("after reconcile: statuses %v batch %s", st, b.Status)
+	}
+	if n := r.sandbox.Stats().CommittedPayouts; n != b.ChunksTotal {
+		t.Errorf("%d payouts committed for %d chunks", n, b.ChunksTotal)
+	}
+	again, err := r.pipeline().Reconcile(context.Background(), b.ID)
+	if err != nil || len(again) != 0 {
+		t.Errorf("second reconcile on a healthy batch = %v, %v; want no changes", again, err)
+	}
+	if _, err := r.store.Approve(context.Background(), b.ID, "ayse", false, r.queue, r.topts); err != nil {
+		t.Fatal(err)
+	}
+	b = r.waitFor(b.ID, 30*time.Second, "final", finalReported)
+	if st := r.checkInvariants(b.ID, tot); st[iyzico.ItemInit]+st[batch.RowUnknown] != 0 {
+		t.Errorf("after approval: statuses %v", st)
+	}
+}
+
+// TestReconcileAdoptsWhatIyzicoHolds: every init was committed but its answer lost, and the
+// read-backs failed, so the chunks ran out of retries; reconcile adopts them without a new init.
+func TestReconcileAdoptsWhatIyzicoHolds(t *testing.T) {
+	reconcileUnknown(t, func(s *sandbox.Server) {
+		s.FailNext(sandbox.EndpointInit, sandbox.FaultCommitThenDrop, 3)
+		s.SetFaults(sandbox.Faults{ServerErrorRate: 1, Endpoints: []string{sandbox.EndpointRetrieve}})
+	}, func(n, chunks int) bool { return n == chunks })
+}
+
+// TestReconcileResendsWhatIyzicoNeverSaw: every init was refused with a 5xx; reconcile finds no
+// payout at iyzico and sends the chunks again.
+func TestReconcileResendsWhatIyzicoNeverSaw(t *testing.T) {
+	reconcileUnknown(t, func(s *sandbox.Server) {
+		s.SetFaults(sandbox.Faults{ServerErrorRate: 1, Endpoints: []string{sandbox.EndpointInit}})
+	}, func(n, _ int) bool { return n == 0 })
+}
