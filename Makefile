@@ -16,7 +16,7 @@ build: ## build bin/masspayout
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/masspayout
 
 run: build ## process the bundled sample payroll file end to end (embedded Redis + built-in sandbox)
-	APPROVAL=$${APPROVAL:-auto} ./$(BIN) run $(SAMPLE)
+	APPROVAL=$${APPROVAL:-auto} POLL_INTERVAL=$${POLL_INTERVAL:-1s} LOG_LEVEL=$${LOG_LEVEL:-warn} ./$(BIN) run --wait-final $(SAMPLE)
 
 test: lint test-unit fuzz ## the whole test suite: vet, gofmt, go test -race, short fuzz runs
 
