@@ -24,7 +24,7 @@ func NewRateLimiter(rdb redis.UniversalClient, key string, perSecond int) *RateL
 	if perSecond <= 0 {
 		return nil
 	}
-	return &RateLimiter{l: redis_rate.NewLimiter(rdb), limit: redis_rate.PerSecond(perSecond), key: key}
+	return &RateLimiter{l: redis_rate.NewLimiter(rdb), limit: redis_rate.Limit{Rate: perSecond, Period: time.Second, Burst: 1}, key: key}
 }
 
 // Wait blocks until a call is allowed or ctx ends.

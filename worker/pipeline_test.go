@@ -1,7 +1,10 @@
 package worker_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"os"
 	"errors"
 	"strings"
 	"testing"
@@ -232,5 +235,30 @@ func TestPermanentRefusalMarksChunkError(t *testing.T) {
 	}
 	if n := r.sandbox.Stats().Requests[sandbox.EndpointInit]; n != b.ChunksTotal {
 		t.Errorf("%d init calls for %d chunks: a permanent refusal must not be retried", n, b.ChunksTotal)
+	}
+}
+
+// TestTaskPayloadsCarryIDsOnly checks what asynqmon would show: every queued payload is
+// {"batch":…,"seq":…} and none holds a recipient identifier or name.
+func TestTaskPayloadsCarryIDsOnly(t *testing.T) {
+	r := setup(t)
+	path, _ := r.payroll(300, 0, 10)
+	b := r.mustSubmit(path, "payloads", 50)
+	tasks, err := r.inspect.ListPendingTasks("default")
+	if err != nil || len(tasks) != b.ChunksTotal {
+		t.Fatalf("%d pending tasks (%v), want %d", len(tasks), err, b.ChunksTotal)
+	}
+	file, _ := os.ReadFile(path)
+	recs, _ := csv.NewReader(bytes.NewReader(file)).ReadAll()
+	for _, task := range tasks {
+		p := string(task.Payload)
+		if !strings.HasPrefix(p, `{"batch":"payloads","seq":`) {
+			t.Errorf("payload %s", p)
+		}
+		for _, rec := range recs[1:] {
+			if strings.Contains(p, rec[2]) || strings.Contains(p, rec[3]) {
+				t.Fatalf("payload %s holds personal data", p)
+			}
+		}
 	}
 }
