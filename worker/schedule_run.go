@@ -64,9 +64,10 @@ type ScheduleRunner struct {
 	TaskOptions    tasks.Options // options of the chunk tasks Submit enqueues
 	RunTaskOptions tasks.Options // options of follow-up schedule:run tasks (schedule.TaskOptions)
 
-	ChunkSize  int      // CHUNK_SIZE, for schedules without chunk_size
-	Currencies []string // CURRENCIES
-	Limits     payoutfile.Options
+	ChunkSize   int      // CHUNK_SIZE, for schedules without chunk_size
+	Currencies  []string // CURRENCIES
+	Limits      payoutfile.Options
+	AutoApprove bool // APPROVAL=auto: submitted batches are approved at creation, as with enqueue
 
 	WaitEvery time.Duration // default DefaultWaitEvery
 	Now       func() time.Time
@@ -305,8 +306,9 @@ func (r *ScheduleRunner) submitFile(ctx context.Context, s *schedule.Schedule, r
 			CallbackURL:  s.CallbackURL,
 			Currencies:   r.Currencies,
 		},
-		Limits:    r.Limits,
-		Submitter: who,
+		Limits:      r.Limits,
+		Submitter:   who,
+		AutoApprove: r.AutoApprove,
 	}, r.Queue, r.TaskOptions)
 	f.Close()
 	if err != nil {
@@ -372,7 +374,8 @@ func (r *ScheduleRunner) noFiles(ctx context.Context, log zerolog.Logger, rec sc
 	rec.Outcome = schedule.OutcomeMissed
 	rec.Message = fmt.Sprintf("no file matched %s by the end of the business day (%s)", pattern, end.In(loc).Format(time.RFC3339))
 	log.Error().Time("due", run.At).Time("until", end).Str("status", string(rec.Outcome)).
-		Msg("scheduled run missed: no payroll file arrived by the end of the business day; submit it by hand")
+		Str("fix", fmt.Sprintf("masspayout scheduler run %s --period %s", run.Schedule, run.Period)).
+		Msg("scheduled run missed: no payroll file arrived by the end of the business day; once it is in the inbox, run it by hand")
 	return rec, nil
 }
 

@@ -14,6 +14,5 @@ func notYet(issue string) func(context.Context, env) error {
 }
 
 var (
-	cmdServe     = notYet("6 (HTTP API)")
-	cmdScheduler = notYet("7 (scheduled runs)")
+	cmdServe = notYet("6 (HTTP API)")
 )
