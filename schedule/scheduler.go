@@ -61,7 +61,8 @@ type SchedulerOptions struct {
 // task's TaskID is "<name>:<period>", so asynq refuses a second one for the same period
 // (asynq.ErrTaskIDConflict) while the first is queued, running, retained or archived: several
 // scheduler replicas, or one restarted inside its catch-up window, start each period once.
-// A Scheduler is safe for concurrent use.
+// A cron spec that fires several times in a month therefore starts one run per period, at its
+// first firing. A Scheduler is safe for concurrent use.
 type Scheduler struct {
 	file  *File
 	queue Enqueuer

@@ -52,7 +52,10 @@ var errNotRetryable = errors.New("not retryable")
 //   - when no file matches, looks again every WaitEvery until the end of the run's business day
 //     (schedule.File.EndOfBusinessDay) and then records MISSED.
 //
-// A file whose submission fails stays in the inbox.
+// A file whose submission fails stays in the inbox, where the next period's run would take it:
+// the FAILED record and the error log say so, and someone must fix or remove it. Upstream
+// systems must drop files atomically (write under a name the glob does not match, then rename):
+// a run takes whatever matches when it looks.
 type ScheduleRunner struct {
 	Log     zerolog.Logger
 	File    *schedule.File
