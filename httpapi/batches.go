@@ -1,0 +1,373 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/payoutfile"
+	"github.com/masspayout/masspayout/tasks"
+	"github.com/rs/zerolog"
+)
+
+// SubmitOptions are the server-side settings of POST /v1/batches.
+type SubmitOptions struct {
+	// MaxUploadBytes bounds a request body (MAX_UPLOAD_BYTES); default 512 MiB.
+	MaxUploadBytes int64
+	// TempDir is where uploads are spooled; default os.TempDir().
+	TempDir string
+	// ChunkSize is used when the request gives no chunk_size (CHUNK_SIZE); default 500.
+	ChunkSize int
+	// Currencies allowed in files (CURRENCIES); default payoutfile's.
+	Currencies []string
+	// Limits are payoutfile's MaxFileBytes, MaxFieldBytes and MaxRows.
+	Limits payoutfile.Options
+	// AutoApprove (APPROVAL=auto) records every batch as approved at submission.
+	AutoApprove bool
+}
+
+// maxRowErrors bounds the row errors of one 422 answer.
+const maxRowErrors = 1000
+
+// submitParams are the query parameters of POST /v1/batches.
+var submitParams = []string{"batch_id", "purpose", "chunk_size", "decimal_comma", "callback_url", "reject", "format"}
+
+// handleBatchCreate is POST /v1/batches: it spools the file, validates it first when reject=all
+// (422 with the row errors when any row is invalid; nothing is submitted), then submits it with
+// batch.Store.Submit and answers 202 with the batch. The same file and options under the same
+// batch ID (query batch_id or the Idempotency-Key header) answer the same batch again.
+func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer, topts tasks.Options, o SubmitOptions) http.Handler {
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = 512 << 20
+	}
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = 500
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		opts, id, rejectAll, format, err := parseSubmitQuery(r, o)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		up, err := receive(w, r, o.TempDir, o.MaxUploadBytes, format)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		defer up.close()
+		opts.Format = string(up.format)
+		limits := o.Limits
+		limits.Format, limits.DecimalComma, limits.Currencies = up.format, opts.DecimalComma, opts.Currencies
+		if rejectAll {
+			if err := validateAll(up.file, limits); err != nil {
+				writeError(w, r, log, err)
+				return
+			}
+		}
+		// The file is here whole: finish the submission even if the client hangs up, rather
+		// than leave a batch half submitted until someone sends it again.
+		ctx := context.WithoutCancel(r.Context())
+		who := principalFrom(r.Context()).Name
+		res, err := store.Submit(ctx, batch.SubmitRequest{
+			File:        up.file,
+			Source:      up.name,
+			BatchID:     id,
+			Options:     opts,
+			Limits:      payoutfile.Options{MaxFileBytes: o.Limits.MaxFileBytes, MaxFieldBytes: o.Limits.MaxFieldBytes, MaxRows: o.Limits.MaxRows},
+			Submitter:   who,
+			AutoApprove: o.AutoApprove,
+		}, q, topts)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		b := res.Batch
+		audit, err := store.AuditLog(ctx, b.ID)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		if res.AlreadySubmitted {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		log.Info().Str("batch", b.ID).Str("status", b.Status).Str("who", who).Int("rows", b.Rows).
+			Bool("replayed", res.AlreadySubmitted).Int64("bytes", up.size).Msg("batch submitted over HTTP")
+		w.Header().Set("Location", "/v1/batches/"+b.ID)
+		writeJSON(w, http.StatusAccepted, newBatchResource(b, audit))
+	})
+}
+
+// parseSubmitQuery reads and checks the query of POST /v1/batches before any byte of the body.
+func parseSubmitQuery(r *http.Request, o SubmitOptions) (opts batch.Options, id string, rejectAll bool, format payoutfile.Format, err error) {
+	q := r.URL.Query()
+	for k := range q {
+		if !slices.Contains(submitParams, k) {
+			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "unknown query parameter %q; the parameters are %s", k, strings.Join(submitParams, ", "))
+		}
+	}
+	opts = batch.Options{
+		Purpose:     strings.ToUpper(strings.TrimSpace(q.Get("purpose"))),
+		ChunkSize:   o.ChunkSize,
+		CallbackURL: strings.TrimSpace(q.Get("callback_url")),
+		Currencies:  o.Currencies,
+	}
+	id = strings.TrimSpace(q.Get("batch_id"))
+	if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" {
+		if id != "" && id != key {
+			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "batch_id %q and Idempotency-Key %q differ; send one of them, or the same value in both", id, key)
+		}
+		id = key
+	}
+	if id != "" && !batch.ValidBatchID.MatchString(id) {
+		return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", id)
+	}
+	if s := q.Get("chunk_size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100000 {
+			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "chunk_size %q: give a whole number from 1 to 100000", s)
+		}
+		opts.ChunkSize = n
+	}
+	if s := q.Get("decimal_comma"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "decimal_comma %q: give true or false", s)
+		}
+		opts.DecimalComma = v
+	}
+	if s := opts.CallbackURL; s != "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "callback_url %q: give an http:// or https:// URL", s)
+		}
+	}
+	switch s := q.Get("reject"); s {
+	case "", "rows":
+	case "all":
+		rejectAll = true
+	default:
+		return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "reject %q: give rows (invalid rows are rejected, the others paid; the default) or all (nothing is submitted when any row is invalid)", s)
+	}
+	if s := q.Get("format"); s != "" {
+		f, err := payoutfile.ParseFormat(s)
+		if err != nil {
+			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "%v", err)
+		}
+		format = f
+	}
+	return opts, id, rejectAll, format, nil
+}
+
+// validateAll reads the whole file and returns a 422 *apiError listing the row errors when any
+// row is invalid, or the *payoutfile.FileError when the file cannot be read.
+func validateAll(f *os.File, o payoutfile.Options) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	rd, err := payoutfile.NewReader(f, o)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	ae := &apiError{Status: http.StatusUnprocessableEntity, Code: "INVALID_ROWS"}
+	rows := 0
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		rows++
+		if rec.Valid() {
+			continue
+		}
+		ae.InvalidRows++
+		for _, e := range rec.Errors {
+			if len(ae.Rows) < maxRowErrors {
+				ae.Rows = append(ae.Rows, rowError{Row: e.Row, Column: e.Column, Code: e.Code, Message: e.Message})
+			}
+		}
+	}
+	if ae.InvalidRows == 0 {
+		return nil
+	}
+	ae.Message = fmt.Sprintf("%d of %d rows are invalid and reject=all was asked: nothing was submitted; correct the rows listed and send the file again", ae.InvalidRows, rows)
+	return ae
+}
+
+// pageParams reads limit (default 50, at most 500) and offset (default 0).
+func pageParams(r *http.Request) (offset, limit int, err error) {
+	limit = 50
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 500 {
+			return 0, 0, errorf(http.StatusBadRequest, "BAD_OPTIONS", "limit %q: give a whole number from 1 to 500", s)
+		}
+		limit = n
+	}
+	if s := r.URL.Query().Get("offset"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return 0, 0, errorf(http.StatusBadRequest, "BAD_OPTIONS", "offset %q: give a whole number from 0", s)
+		}
+		offset = n
+	}
+	return offset, limit, nil
+}
+
+// listBatches reads a page of batches, newest first, skipping IDs whose ledger has expired.
+func listBatches(ctx context.Context, store *batch.Store, offset, limit int) ([]*batch.Batch, bool, error) {
+	ids, err := store.List(ctx, offset, limit+1)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(ids) > limit
+	if more {
+		ids = ids[:limit]
+	}
+	out := make([]*batch.Batch, 0, len(ids))
+	for _, id := range ids {
+		b, err := store.Get(ctx, id)
+		if errors.Is(err, batch.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, b)
+	}
+	return out, more, nil
+}
+
+type batchList struct {
+	Batches    []batchResource `json:"batches"`
+	Offset     int             `json:"offset"`
+	Limit      int             `json:"limit"`
+	NextOffset *int            `json:"next_offset,omitempty"`
+}
+
+// handleBatchList is GET /v1/batches: a page of batches, newest first (limit, offset).
+func handleBatchList(log zerolog.Logger, store *batch.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offset, limit, err := pageParams(r)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		bs, more, err := listBatches(r.Context(), store, offset, limit)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		out := batchList{Batches: make([]batchResource, 0, len(bs)), Offset: offset, Limit: limit}
+		for _, b := range bs {
+			out.Batches = append(out.Batches, newBatchResource(b, nil))
+		}
+		if more {
+			next := offset + limit
+			out.NextOffset = &next
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// batchID returns the request's {id}, or a 404 when it cannot be a batch ID.
+func batchID(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if !batch.ValidBatchID.MatchString(id) {
+		return "", fmt.Errorf("batch %q: %w", id, batch.ErrNotFound)
+	}
+	return id, nil
+}
+
+// getBatch reads a batch with its audit list.
+func getBatch(ctx context.Context, store *batch.Store, id string) (batchResource, error) {
+	b, err := store.Get(ctx, id)
+	if err != nil {
+		return batchResource{}, err
+	}
+	audit, err := store.AuditLog(ctx, id)
+	if err != nil {
+		return batchResource{}, err
+	}
+	return newBatchResource(b, audit), nil
+}
+
+// handleBatchGet is GET /v1/batches/{id}: status, counts and amounts per status and currency,
+// progress and the audit list.
+func handleBatchGet(log zerolog.Logger, store *batch.Store) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err == nil {
+			var res batchResource
+			if res, err = getBatch(r.Context(), store, id); err == nil {
+				writeJSON(w, http.StatusOK, res)
+				return
+			}
+		}
+		writeError(w, r, log, err)
+	})
+}
+
+// handleApprove is POST /v1/batches/{id}/approve: the caller (the token's name) approves a batch
+// awaiting approval; 403 FOUR_EYES when fourEyes is on and the caller submitted it. Repeating it
+// is harmless.
+func handleApprove(log zerolog.Logger, store *batch.Store, q batch.Enqueuer, topts tasks.Options, fourEyes bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := approve(r, store, q, topts, fourEyes)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		log.Info().Str("batch", res.ID).Str("who", principalFrom(r.Context()).Name).Msg("batch approved over HTTP")
+		writeJSON(w, http.StatusAccepted, res)
+	})
+}
+
+func approve(r *http.Request, store *batch.Store, q batch.Enqueuer, topts tasks.Options, fourEyes bool) (batchResource, error) {
+	id, err := batchID(r)
+	if err != nil {
+		return batchResource{}, err
+	}
+	ctx := context.WithoutCancel(r.Context())
+	if _, err := store.Approve(ctx, id, principalFrom(r.Context()).Name, fourEyes, q, topts); err != nil {
+		return batchResource{}, err
+	}
+	return getBatch(ctx, store, id)
+}
+
+// handleCancel is POST /v1/batches/{id}/cancel: the caller cancels a batch awaiting approval (409
+// CANCEL_REFUSED once it was approved). Repeating it is harmless.
+func handleCancel(log zerolog.Logger, store *batch.Store, q batch.Enqueuer, topts tasks.Options) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := cancel(r, store, q, topts)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		log.Info().Str("batch", res.ID).Str("who", principalFrom(r.Context()).Name).Msg("batch canceled over HTTP")
+		writeJSON(w, http.StatusAccepted, res)
+	})
+}
+
+func cancel(r *http.Request, store *batch.Store, q batch.Enqueuer, topts tasks.Options) (batchResource, error) {
+	id, err := batchID(r)
+	if err != nil {
+		return batchResource{}, err
+	}
+	ctx := context.WithoutCancel(r.Context())
+	if _, err := store.Cancel(ctx, id, principalFrom(r.Context()).Name, q, topts); err != nil {
+		return batchResource{}, err
+	}
+	return getBatch(ctx, store, id)
+}

@@ -1,0 +1,73 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// csrfKeyName is the Redis key holding the dashboard's CSRF key, shared by every serve process.
+const csrfKeyName = "mp:csrf-key"
+
+// LoadCSRFKey returns the dashboard's CSRF key from Redis, creating it on first use, so that every
+// serve process behind a load balancer accepts the forms the others rendered.
+func LoadCSRFKey(ctx context.Context, rdb redis.UniversalClient) ([]byte, error) {
+	fresh := make([]byte, 32)
+	rand.Read(fresh)
+	if err := rdb.SetNX(ctx, csrfKeyName, hex.EncodeToString(fresh), 0).Err(); err != nil {
+		return nil, fmt.Errorf("CSRF key: %w", err)
+	}
+	s, err := rdb.Get(ctx, csrfKeyName).Result()
+	if err != nil {
+		return nil, fmt.Errorf("CSRF key: %w", err)
+	}
+	key, err := hex.DecodeString(s)
+	if err != nil || len(key) < 16 {
+		return nil, fmt.Errorf("CSRF key: %s does not hold a key; delete it and restart", csrfKeyName)
+	}
+	return key, nil
+}
+
+// csrf protects the dashboard's forms (synchronizer token): a form carries an HMAC of the user's
+// name under a server key, which another site can neither read nor compute. Go's
+// CrossOriginProtection refuses cross-origin posts as well.
+type csrf struct {
+	key []byte
+	cop *http.CrossOriginProtection
+}
+
+func newCSRF(key []byte) *csrf {
+	if len(key) == 0 {
+		key = make([]byte, 32)
+		rand.Read(key)
+	}
+	return &csrf{key: key, cop: http.NewCrossOriginProtection()}
+}
+
+// token is the form token of user.
+func (c *csrf) token(user string) string {
+	mac := hmac.New(sha256.New, c.key)
+	mac.Write([]byte("masspayout dashboard form\x00" + user))
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// protect lets through a form post whose field csrf_token is the caller's token; others get 403.
+func (c *csrf) protect(h http.Handler) http.Handler {
+	return c.cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		got := r.PostFormValue("csrf_token")
+		want := c.token(principalFrom(r.Context()).Name)
+		if !hmac.Equal([]byte(got), []byte(want)) {
+			http.Error(w, "403 forbidden: the form is stale or did not come from this dashboard; reload the page and try again", http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+}

@@ -1,0 +1,318 @@
+package httpapi
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/tasks"
+	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pages are the dashboard's parsed templates, each with the layout.
+type pages struct {
+	list, batch, problem *template.Template
+}
+
+var pageFuncs = template.FuncMap{
+	"statusClass": statusClass,
+	"when":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+}
+
+func parsePages() *pages {
+	parse := func(name string) *template.Template {
+		return template.Must(template.New("layout.html").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+	}
+	return &pages{list: parse("list.html"), batch: parse("batch.html"), problem: parse("problem.html")}
+}
+
+// pageData is what every page template gets.
+type pageData struct {
+	Title   string
+	User    Principal
+	Refresh int // seconds between reloads; 0: none
+	Body    any
+}
+
+// contentSecurityPolicy allows this origin only: no inline scripts or styles, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// render writes a page, or a plain 500 when the template fails.
+func render(w http.ResponseWriter, log zerolog.Logger, t *template.Template, status int, d pageData) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, d); err != nil {
+		log.Error().Err(err).Str("page", d.Title).Msg("dashboard page failed")
+		http.Error(w, "500 internal error; the server log has the details", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// renderProblem shows an error as a page with its status.
+func renderProblem(w http.ResponseWriter, r *http.Request, log zerolog.Logger, pg *pages, err error, back string) {
+	ae := classify(err)
+	if ae == nil {
+		log.Error().Err(err).Str("path", r.URL.Path).Msg("dashboard request failed")
+		ae = errorf(http.StatusInternalServerError, "INTERNAL", "internal error; the server log has the details, try again later")
+	}
+	render(w, log, pg.problem, ae.Status, pageData{
+		Title: http.StatusText(ae.Status),
+		User:  principalFrom(r.Context()),
+		Body:  struct{ Status, Code, Message, Back string }{strconv.Itoa(ae.Status), ae.Code, ae.Message, back},
+	})
+}
+
+// statusClass is the CSS class of a batch or row status: ok, bad, warn, wait or off.
+func statusClass(status string) string {
+	switch status {
+	case "SUCCESS", "DEPOSIT_SUCCESS", batch.StatusCompleted:
+		return "ok"
+	case batch.StatusFailed, "DEPOSIT_FAIL", batch.RowRejected, "INVALID", batch.RowError:
+		return "bad"
+	case batch.RowUnknown, batch.StatusCompletedWithErrors, batch.StatusAwaitingApproval:
+		return "warn"
+	case "MASS_PAYOUT_CANCELED", batch.StatusCanceled:
+		return "off"
+	}
+	return "wait"
+}
+
+type listRow struct {
+	batchResource
+	Class string
+}
+
+type listBody struct {
+	Rows             []listRow
+	Prev, Next       int
+	HasPrev, HasNext bool
+}
+
+// dashboardPage is how many batches the list shows at once.
+const dashboardPage = 25
+
+// handleDashboardList is GET /: the batches, newest first, with status and progress.
+func handleDashboardList(log zerolog.Logger, store *batch.Store, pg *pages, refresh time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
+		offset = max(offset, 0)
+		bs, more, err := listBatches(r.Context(), store, offset, dashboardPage)
+		if err != nil {
+			renderProblem(w, r, log, pg, err, "/")
+			return
+		}
+		body := listBody{HasPrev: offset > 0, Prev: max(offset-dashboardPage, 0), HasNext: more, Next: offset + dashboardPage}
+		moving := false
+		for _, b := range bs {
+			body.Rows = append(body.Rows, listRow{newBatchResource(b, nil), statusClass(b.Status)})
+			moving = moving || !b.Final
+		}
+		d := pageData{Title: "Batches", User: principalFrom(r.Context()), Body: body}
+		if moving {
+			d.Refresh = seconds(refresh)
+		}
+		render(w, log, pg.list, http.StatusOK, d)
+	})
+}
+
+type statusLine struct {
+	Status, Class string
+	Rows          int
+	Amounts       []currencyAmount
+}
+
+type currencyAmount struct{ Currency, Amount string }
+
+type chart struct {
+	Title  string
+	Height int
+	Bars   []chartBar
+}
+
+type chartBar struct {
+	Label, Value, Class     string
+	Y, TextY, Width, ValueX int
+}
+
+type batchBody struct {
+	B                     batchResource
+	Class                 string
+	Lines                 []statusLine
+	Charts                []chart
+	CanApprove, CanCancel bool
+	CSRF                  string
+	ReportURL             string
+}
+
+// handleDashboardBatch is GET /batches/{id}: counts and amounts per status and currency with bar
+// charts, the audit list, the report link and, for users allowed to, approve and cancel.
+func handleDashboardBatch(log zerolog.Logger, store *batch.Store, pg *pages, c *csrf, refresh time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, err := batchID(r)
+		if err != nil {
+			renderProblem(w, r, log, pg, err, "/")
+			return
+		}
+		b, err := store.Get(r.Context(), id)
+		if err != nil {
+			renderProblem(w, r, log, pg, err, "/")
+			return
+		}
+		audit, err := store.AuditLog(r.Context(), id)
+		if err != nil {
+			renderProblem(w, r, log, pg, err, "/")
+			return
+		}
+		p := principalFrom(r.Context())
+		awaiting := b.Status == batch.StatusAwaitingApproval && !b.CancelRequested
+		body := batchBody{
+			B:          newBatchResource(b, audit),
+			Class:      statusClass(b.Status),
+			Lines:      statusLines(b),
+			Charts:     charts(b),
+			CanApprove: awaiting && p.Role.Allows(RoleApprove),
+			CanCancel:  awaiting && p.Role.Allows(RoleApprove),
+			CSRF:       c.token(p.Name),
+			ReportURL:  "/batches/" + b.ID + "/report.csv",
+		}
+		d := pageData{Title: "Batch " + b.ID, User: p, Body: body}
+		if !b.Final {
+			d.Refresh = seconds(refresh)
+		}
+		render(w, log, pg.batch, http.StatusOK, d)
+	})
+}
+
+// handleDashboardAction is a dashboard form post (approve or cancel): do runs the action; then the
+// browser goes back to the batch page (303), or sees the error with its status.
+func handleDashboardAction(log zerolog.Logger, pg *pages, do func(*http.Request) (batchResource, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := do(r)
+		if err != nil {
+			renderProblem(w, r, log, pg, err, "/batches/"+r.PathValue("id"))
+			return
+		}
+		log.Info().Str("batch", res.ID).Str("who", principalFrom(r.Context()).Name).Str("path", r.URL.Path).Msg("dashboard action")
+		http.Redirect(w, r, "/batches/"+res.ID, http.StatusSeeOther)
+	})
+}
+
+// approveForm and cancelForm adapt the API's actions to handleDashboardAction.
+func approveForm(store *batch.Store, q batch.Enqueuer, topts tasks.Options, fourEyes bool) func(*http.Request) (batchResource, error) {
+	return func(r *http.Request) (batchResource, error) { return approve(r, store, q, topts, fourEyes) }
+}
+
+func cancelForm(store *batch.Store, q batch.Enqueuer, topts tasks.Options) func(*http.Request) (batchResource, error) {
+	return func(r *http.Request) (batchResource, error) { return cancel(r, store, q, topts) }
+}
+
+func seconds(d time.Duration) int {
+	if d <= 0 {
+		d = 5 * time.Second
+	}
+	return max(int(d/time.Second), 1)
+}
+
+func statusLines(b *batch.Batch) []statusLine {
+	var out []statusLine
+	for _, st := range batch.StatusesOf(b.Counts) {
+		l := statusLine{Status: st, Class: statusClass(st), Rows: b.Counts[st]}
+		for _, cur := range sortedKeys(b.Amounts[st]) {
+			l.Amounts = append(l.Amounts, currencyAmount{cur, batch.FormatAmount(b.Amounts[st][cur], cur)})
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// Chart geometry, in SVG user units.
+const (
+	barHeight = 18
+	barGap    = 8
+	barMaxW   = 360
+)
+
+// charts draws rows per status, then one chart of amounts per status for each currency. Bar
+// widths come from exact decimal ratios.
+func charts(b *batch.Batch) []chart {
+	statuses := batch.StatusesOf(b.Counts)
+	rows := chart{Title: "Rows per status"}
+	maxRows := 0
+	for _, st := range statuses {
+		maxRows = max(maxRows, b.Counts[st])
+	}
+	for _, st := range statuses {
+		rows.add(st, strconv.Itoa(b.Counts[st]), scale(decimal.NewFromInt(int64(b.Counts[st])), decimal.NewFromInt(int64(maxRows))))
+	}
+	out := []chart{rows}
+	byCur := map[string]map[string]decimal.Decimal{}
+	for st, m := range b.Amounts {
+		for cur, a := range m {
+			if byCur[cur] == nil {
+				byCur[cur] = map[string]decimal.Decimal{}
+			}
+			byCur[cur][st] = a
+		}
+	}
+	for _, cur := range sortedKeys(byCur) {
+		c := chart{Title: "Amount per status, " + cur}
+		top := decimal.Zero
+		for _, a := range byCur[cur] {
+			if a.GreaterThan(top) {
+				top = a
+			}
+		}
+		for _, st := range statuses {
+			if a, ok := byCur[cur][st]; ok {
+				c.add(st, batch.FormatAmount(a, cur)+" "+cur, scale(a, top))
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (c *chart) add(status, value string, width int) {
+	y := len(c.Bars) * (barHeight + barGap)
+	c.Bars = append(c.Bars, chartBar{Label: status, Value: value, Class: statusClass(status), Y: y, TextY: y + barHeight - 5, Width: width, ValueX: 190 + width + 8})
+	c.Height = y + barHeight
+}
+
+// scale is v's bar width when top fills barMaxW; a non-zero v gets at least 1.
+func scale(v, top decimal.Decimal) int {
+	if !top.IsPositive() || !v.IsPositive() {
+		return 0
+	}
+	return max(int(v.Mul(decimal.NewFromInt(barMaxW)).Div(top).IntPart()), 1)
+}
+
+// handleStatic serves the dashboard's embedded assets under /static/.
+func handleStatic() http.Handler {
+	sub, _ := fs.Sub(staticFS, "static")
+	fsh := http.StripPrefix("/static/", http.FileServerFS(sub))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		fsh.ServeHTTP(w, r)
+	})
+}
