@@ -263,11 +263,7 @@ func summarize(rec schedule.Record, results []fileResult) (schedule.Record, erro
 	switch {
 	case len(errs) > 0:
 		rec.Outcome = schedule.OutcomeFailed
-		err := errors.Join(errs...)
-		if perm && !errors.Is(err, errNotRetryable) {
-			err = fmt.Errorf("%w: %w", errNotRetryable, err)
-		}
-		return rec, err
+		return rec, &runError{err: errors.Join(errs...), permanent: perm}
 	case fresh:
 		rec.Outcome = schedule.OutcomeSubmitted
 	default:
@@ -400,10 +396,24 @@ func (r *ScheduleRunner) assignTTL() time.Duration {
 	return max(r.RunTaskOptions.Retention, schedule.DefaultRetention)
 }
 
+// runError is the error of a run over several files, with the retry decision taken once for
+// all of them: permanent only when every file's error is.
+type runError struct {
+	err       error
+	permanent bool
+}
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
+
 // permanentRunError is the retry decision for schedule:run tasks: a batch ID conflict, an
 // unreadable file, bad options, or a run that cannot be resolved by trying again are permanent;
-// anything else (Redis, I/O) is retried.
+// anything else (Redis, I/O) is retried. A run's error over several files is permanent only
+// when every file's error is, so a transient failure of one file is retried.
 func permanentRunError(err error) bool {
+	if re, ok := errors.AsType[*runError](err); ok {
+		return re.permanent
+	}
 	var fe *payoutfile.FileError
 	return errors.Is(err, errNotRetryable) || errors.Is(err, batch.ErrBatchConflict) ||
 		errors.Is(err, batch.ErrInvalidOptions) || errors.As(err, &fe)
