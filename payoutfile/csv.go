@@ -22,8 +22,10 @@ type csvSource struct {
 	line      int // physical lines read
 	row       int // data rows read
 	hdr       header
-	buf       []byte // the current record's field bytes, concatenated
-	ends      []int  // end offset of each field in buf
+	rec       []byte // the current record: the line itself, or buf when quotes were resolved
+	buf       []byte // unquoted field bytes, concatenated
+	starts    []int  // start offset of each field in rec
+	ends      []int  // end offset of each field in rec
 	badQuote  int    // index of the first field with text after its closing quote, or -1
 	startLine int
 	lineBuf   []byte
@@ -64,12 +66,10 @@ func newCSVSource(br *bufio.Reader, o Options, warn func(string)) (*csvSource, e
 		}
 		return nil, err
 	}
-	s := string(c.buf)
+	s := string(c.rec)
 	names := make([]string, len(c.ends))
-	start := 0
 	for i, e := range c.ends {
-		names[i] = s[start:e]
-		start = e
+		names[i] = s[c.starts[i]:e]
 	}
 	var fe *FileError
 	c.hdr, fe = mapHeader(names, func(i int) string { return "column " + strconv.Itoa(i+1) }, warn)
@@ -127,9 +127,9 @@ scan:
 	return term, ",;\t"[best], end
 }
 
-func (c *csvSource) defaults() BatchDefaults      { return BatchDefaults{} }
-func (c *csvSource) close() error                 { return nil }
-func (c *csvSource) ref(*rawRecord, field) string { return "" }
+func (c *csvSource) defaults() BatchDefaults { return BatchDefaults{} }
+func (c *csvSource) close() error            { return nil }
+func (c *csvSource) ref(int, field) string   { return "" }
 
 func (c *csvSource) next(raw *rawRecord) error {
 	for {
@@ -140,20 +140,18 @@ func (c *csvSource) next(raw *rawRecord) error {
 		if c.row > c.maxRows {
 			return tooManyRows(c.maxRows)
 		}
-		if len(bytes.TrimSpace(c.buf)) == 0 {
+		if c.blank() {
 			continue // blank row: skipped, its number kept
 		}
 		raw.row, raw.line = c.row, c.startLine
 		raw.has = c.hdr.has
-		s := string(c.buf)
-		start := 0
+		s := string(c.rec)
 		for i, e := range c.ends {
 			if i < len(c.hdr.colField) {
 				if f := c.hdr.colField[i]; f != fNone {
-					raw.val[f] = s[start:e]
+					raw.val[f] = s[c.starts[i]:e]
 				}
 			}
-			start = e
 		}
 		if got, want := len(c.ends), len(c.hdr.names); got != want {
 			raw.shifted = true
@@ -208,14 +206,45 @@ func (c *csvSource) readLine() ([]byte, error) {
 	return line, nil
 }
 
-// readRecord reads one record into c.buf and c.ends.
+// blank reports whether every field of the current record is empty or white space.
+func (c *csvSource) blank() bool {
+	for i, e := range c.ends {
+		if len(bytes.TrimSpace(c.rec[c.starts[i]:e])) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// readRecord reads one record into c.rec, c.starts and c.ends.
 func (c *csvSource) readRecord() error {
-	c.buf, c.ends, c.badQuote = c.buf[:0], c.ends[:0], -1
+	c.buf, c.starts, c.ends, c.badQuote = c.buf[:0], c.starts[:0], c.ends[:0], -1
 	line, err := c.readLine()
 	if err != nil {
 		return err
 	}
 	c.startLine = c.line
+	if bytes.IndexByte(line, '"') < 0 {
+		// No quotes: the fields are slices of the line (valid until the next read).
+		c.rec = line
+		for start := 0; ; {
+			end := bytes.IndexByte(line[start:], c.comma)
+			if end < 0 {
+				end = len(line)
+			} else {
+				end += start
+			}
+			if end-start > c.maxField {
+				return c.tooLong()
+			}
+			c.starts, c.ends = append(c.starts, start), append(c.ends, end)
+			if end == len(line) {
+				return nil
+			}
+			start = end + 1
+		}
+	}
+	c.rec = nil
 	pos := 0
 	for {
 		start := len(c.buf)
@@ -270,8 +299,9 @@ func (c *csvSource) readRecord() error {
 		if len(c.buf)-start > c.maxField {
 			return c.tooLong()
 		}
-		c.ends = append(c.ends, len(c.buf))
+		c.starts, c.ends = append(c.starts, start), append(c.ends, len(c.buf))
 		if pos >= len(line) {
+			c.rec = c.buf
 			return nil
 		}
 		pos++ // the delimiter

@@ -5,7 +5,8 @@
 // A Reader never holds the whole file: CSV, JSON Lines and JSON are read with bounded buffers, and
 // XLSX sheets are streamed out of the archive (only the workbook's shared-strings table is held in
 // memory, as XLSX requires). The one structure that grows with the file is the set of item external
-// IDs seen so far, kept as 16-byte hashes to detect duplicates.
+// IDs seen so far, kept as 16-byte hash slots (96-bit hash and first row) to detect duplicates:
+// about 32 MiB per million IDs.
 //
 // # Rows
 //
@@ -37,8 +38,14 @@
 //
 // Options.MaxFileBytes (default 512 MiB), Options.MaxFieldBytes (default 1024: a CSV field longer
 // than this stops the file, because it almost always means an unclosed quote) and Options.MaxRows
-// (default 5,000,000). A JSON or JSON Lines item may not exceed 16·MaxFieldBytes + 4 KiB. An XLSX
-// archive is refused before anything is extracted when it has more than 1,000 entries, declares
-// more than 8 GiB uncompressed in total, declares a part compressed more than 100:1 that would
-// exceed 64 MiB, or declares a shared-strings table over 256 MiB.
+// (default 5,000,000). A JSON or JSON Lines item may not exceed 16·MaxFieldBytes + 4 KiB; an XLSX
+// cell or shared string max(1 MiB, 8·MaxFieldBytes). An XLSX archive is refused before anything
+// is extracted when it has more than 1,000 entries, declares more than 8 GiB uncompressed in
+// total, declares a part compressed more than 100:1 that would exceed 64 MiB, or declares a
+// shared-strings table over 256 MiB (the one part held in memory).
+//
+// # Reading ahead
+//
+// Next reads and validates up to 64 rows ahead, so that their item external IDs are checked
+// against the duplicate set together; Warnings and Defaults may reflect those rows already.
 package payoutfile

@@ -61,7 +61,8 @@ func checkReader(t *testing.T, data []byte, o Options) []Item {
 			if e.Row != rec.Row || e.Code == "" || !strings.HasPrefix(e.Message, "row ") {
 				t.Fatalf("row %d: incomplete error %+v", rec.Row, e)
 			}
-			if strings.Contains(e.Message, "0006100519786457841") && e.Column != "item_external_id" {
+			// The item external ID is always shown, and so is an amount that reads as a number.
+			if strings.Contains(e.Message, "0006100519786457841") && e.Column != "item_external_id" && e.Column != "amount" {
 				t.Fatalf("message shows an IBAN: %q", e.Message)
 			}
 		}

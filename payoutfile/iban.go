@@ -72,10 +72,10 @@ func checkIBAN(b []byte) error {
 	}
 	want := ibanLength(string(b[:2]))
 	if want == 0 {
-		return fmt.Errorf("country code %q has no IBAN", b[:2])
+		return fmt.Errorf("country code %q has no IBAN", string(b[:2]))
 	}
 	if len(b) != want {
-		return fmt.Errorf("has %d characters; %s IBANs have %d", len(b), b[:2], want)
+		return fmt.Errorf("has %d characters; %s IBANs have %d", len(b), string(b[:2]), want)
 	}
 	if !isDigit(b[2]) || !isDigit(b[3]) {
 		return errors.New("characters 3 and 4 must be the check digits")
@@ -100,14 +100,18 @@ func checkIBAN(b []byte) error {
 }
 
 // mod97 computes the ISO 7064 MOD 97-10 remainder of an IBAN (first four characters moved to the
-// end, letters as 10–35). b holds only A–Z and 0–9.
-func mod97(b []byte) uint32 {
-	var r uint32
+// end, letters as 10–35). b holds only A–Z and 0–9. Digits are gathered in a uint64 and reduced
+// only when it nears 10¹⁶, not after every character.
+func mod97(b []byte) uint64 {
+	var r uint64
 	add := func(c byte) {
 		if c <= '9' {
-			r = (r*10 + uint32(c-'0')) % 97
+			r = r*10 + uint64(c-'0')
 		} else {
-			r = (r*100 + uint32(c-'A'+10)) % 97
+			r = r*100 + uint64(c-'A'+10)
+		}
+		if r >= 1e16 {
+			r %= 97
 		}
 	}
 	for _, c := range b[4:] {
@@ -116,7 +120,7 @@ func mod97(b []byte) uint32 {
 	for _, c := range b[:4] {
 		add(c)
 	}
-	return r
+	return r % 97
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }

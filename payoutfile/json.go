@@ -120,9 +120,9 @@ func (j *jsonSource) end() error {
 	return nil
 }
 
-func (j *jsonSource) defaults() BatchDefaults      { return j.d }
-func (j *jsonSource) close() error                 { return nil }
-func (j *jsonSource) ref(*rawRecord, field) string { return "" }
+func (j *jsonSource) defaults() BatchDefaults { return j.d }
+func (j *jsonSource) close() error            { return nil }
+func (j *jsonSource) ref(int, field) string   { return "" }
 
 func (j *jsonSource) next(raw *rawRecord) error {
 	if j.done {
@@ -204,9 +204,9 @@ func newJSONLSource(br *bufio.Reader, o Options, warn func(string)) (source, err
 	return &jsonlSource{br: br, warn: warn, maxLine: maxItemBytes(o), maxRows: o.MaxRows}, nil
 }
 
-func (j *jsonlSource) defaults() BatchDefaults      { return BatchDefaults{} }
-func (j *jsonlSource) close() error                 { return nil }
-func (j *jsonlSource) ref(*rawRecord, field) string { return "" }
+func (j *jsonlSource) defaults() BatchDefaults { return BatchDefaults{} }
+func (j *jsonlSource) close() error            { return nil }
+func (j *jsonlSource) ref(int, field) string   { return "" }
 
 func (j *jsonlSource) next(raw *rawRecord) error {
 	for {

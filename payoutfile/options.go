@@ -40,8 +40,9 @@ type Options struct {
 	Currencies []string
 	// MaxFileBytes is the largest accepted file; default DefaultMaxFileBytes.
 	MaxFileBytes int64
-	// MaxFieldBytes is the largest CSV field (and XLSX cell used by a known column); default
-	// DefaultMaxFieldBytes.
+	// MaxFieldBytes is the largest CSV field; default DefaultMaxFieldBytes. A longer field stops
+	// the file with FIELD_TOO_LONG: it almost always means an unclosed quote. JSON items may be
+	// 16·MaxFieldBytes + 4 KiB long; an XLSX cell or shared string max(1 MiB, 8·MaxFieldBytes).
 	MaxFieldBytes int
 	// MaxRows is the largest accepted row number; default DefaultMaxRows.
 	MaxRows int

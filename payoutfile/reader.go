@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"os"
 )
 
 // maxWarnings bounds Reader.Warnings.
@@ -17,9 +18,11 @@ type Reader struct {
 	opts    Options
 	curs    []currency
 	src     source
-	seen    map[[2]uint64]uint32 // hashes of item external IDs → first row
+	seen    idSet // item external IDs seen, as 128-bit hashes with their first row
 	seeds   [2]maphash.Seed
 	raw     rawRecord
+	batch   []pending // rows read ahead, returned from pos on
+	pos     int
 	records int
 	err     error
 	warns   []string
@@ -32,8 +35,9 @@ type source interface {
 	// next fills raw with the next non-blank row: io.EOF at the end, a *FileError or a read error
 	// otherwise.
 	next(raw *rawRecord) error
-	// ref locates a field of raw for messages, such as " (cell C7)", or returns "".
-	ref(raw *rawRecord, f field) string
+	// ref locates a field of the row at rawRecord.line for messages, such as " (cell C7)", or
+	// returns "".
+	ref(line int, f field) string
 	defaults() BatchDefaults
 	close() error
 }
@@ -64,7 +68,8 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		return nil, &FileError{Code: CodeBadOptions, Message: err.Error()}
 	}
 	rd := &Reader{opts: o, curs: curs, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
-	rd.seen = make(map[[2]uint64]uint32)
+	// Size the duplicate set once for the rows the file probably holds (at least 64 bytes each).
+	rd.seen.hint = int(min(inputSize(r)/64, int64(o.MaxRows)))
 	var src source
 	switch o.Format {
 	case FormatCSV, FormatJSONL, FormatJSON:
@@ -100,30 +105,111 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 // Next returns the next non-blank row, valid or not. At the end it returns io.EOF, or a
 // *FileError with code NO_ROWS when the file had no data row at all. Any other error is a
 // *FileError (file too large, too many rows, broken structure, read failure) and ends the file:
-// later calls return the same error.
+// later calls return the same error. Rows read before an error are all returned first.
 func (r *Reader) Next() (Record, error) {
-	if r.err != nil {
-		return Record{}, r.err
+	if r.pos == len(r.batch) {
+		if r.err != nil {
+			return Record{}, r.err
+		}
+		r.fill()
+		if r.pos == len(r.batch) {
+			return Record{}, r.err
+		}
 	}
+	r.pos++
+	return r.batch[r.pos-1].rec, nil
+}
+
+// batchSize is how many rows Next reads ahead. Their item external IDs are checked against the
+// duplicate set together, so that the set's cache misses overlap instead of queueing one by one
+// (the set is too large for the cache and its accesses are random by design).
+const batchSize = 64
+
+// pending is a validated row waiting for the duplicate check.
+type pending struct {
+	rec      Record
+	line     int    // raw.line, for messages
+	readType string // recipient type and info as read (trimmed), restored if a duplicate
+	readInfo string // makes a valid row invalid
+	h0, h1   uint64
+	check    bool
+}
+
+// fill reads and validates up to batchSize rows, then checks their item external IDs.
+func (r *Reader) fill() {
+	r.batch, r.pos = r.batch[:0], 0
 	raw := &r.raw
-	raw.reset()
-	err := r.src.next(raw)
-	switch {
-	case err == io.EOF && r.records == 0:
-		r.err = &FileError{Code: CodeNoRows, Message: "the file has no data rows; export the payroll again with its rows under the header"}
-		return Record{}, r.err
-	case err == io.EOF:
-		r.err = io.EOF
-		return Record{}, r.err
-	case err != nil:
-		r.err = r.fileError(err)
-		return Record{}, r.err
-	case raw.row > r.opts.MaxRows:
-		r.err = tooManyRows(r.opts.MaxRows)
-		return Record{}, r.err
+	for len(r.batch) < batchSize {
+		raw.reset()
+		err := r.src.next(raw)
+		switch {
+		case err == io.EOF && r.records == 0:
+			r.err = &FileError{Code: CodeNoRows, Message: "the file has no data rows; export the payroll again with its rows under the header"}
+		case err == io.EOF:
+			r.err = io.EOF
+		case err != nil:
+			r.err = r.fileError(err)
+		case raw.row > r.opts.MaxRows:
+			r.err = tooManyRows(r.opts.MaxRows)
+		}
+		if r.err != nil {
+			break
+		}
+		r.records++
+		// The row is validated in place: copying Records around costs write barriers.
+		if len(r.batch) < cap(r.batch) {
+			r.batch = r.batch[:len(r.batch)+1]
+		} else {
+			r.batch = append(r.batch, pending{})
+		}
+		p := &r.batch[len(r.batch)-1]
+		r.validate(raw, &p.rec)
+		p.line = raw.line
+		p.readType, p.readInfo = raw.val[fRecipientType], raw.val[fRecipientInfo]
+		p.check = raw.val[fItemExternalID] != "" && !raw.shifted && !raw.bad[fItemExternalID]
 	}
-	r.records++
-	return r.validate(raw), nil
+	r.dedupe(r.batch)
+}
+
+// dedupe refuses every later occurrence of an item external ID, in file order. The first
+// occurrence claims the ID even when its row is invalid.
+func (r *Reader) dedupe(batch []pending) {
+	n := 0
+	for i := range batch {
+		if p := &batch[i]; p.check {
+			id := p.rec.Item.ItemExternalID
+			p.h0, p.h1 = maphash.String(r.seeds[0], id), maphash.String(r.seeds[1], id)
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	r.seen.reserve(n)
+	for i := range batch {
+		if p := &batch[i]; p.check {
+			r.seen.touch(p.h0)
+		}
+	}
+	for i := range batch {
+		p := &batch[i]
+		if !p.check {
+			continue
+		}
+		first := r.seen.add(p.h0, p.h1, p.rec.Row)
+		if first == 0 {
+			continue
+		}
+		it := &p.rec.Item
+		if p.rec.Valid() {
+			it.RecipientType, it.RecipientInfo = p.readType, p.readInfo
+		}
+		p.rec.Errors = append(p.rec.Errors, RowError{
+			Row: p.rec.Row, Column: fItemExternalID.String(), Code: CodeDuplicateID,
+			Message: fmt.Sprintf("row %d, %s%s: %s was already used in row %d; every item external ID must be unique in the file",
+				p.rec.Row, fItemExternalID, r.src.ref(p.line, fItemExternalID), quote(it.ItemExternalID), first),
+		})
+	}
 }
 
 // Defaults returns the batch-level values of a JSON file, as seen so far; they are complete once
@@ -191,10 +277,23 @@ func tooManyRows(max int) *FileError {
 // closedSource stands in for a closed source.
 type closedSource struct{ d BatchDefaults }
 
-func (closedSource) next(*rawRecord) error        { return errors.New("payoutfile: Reader is closed") }
-func (closedSource) ref(*rawRecord, field) string { return "" }
-func (c closedSource) defaults() BatchDefaults    { return c.d }
-func (closedSource) close() error                 { return nil }
+func (closedSource) next(*rawRecord) error     { return errors.New("payoutfile: Reader is closed") }
+func (closedSource) ref(int, field) string     { return "" }
+func (c closedSource) defaults() BatchDefaults { return c.d }
+func (closedSource) close() error              { return nil }
+
+// inputSize returns the size of r when it is known cheaply, else 0.
+func inputSize(r io.Reader) int64 {
+	switch v := r.(type) {
+	case interface{ Size() int64 }:
+		return v.Size()
+	case interface{ Stat() (os.FileInfo, error) }:
+		if fi, err := v.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size()
+		}
+	}
+	return 0
+}
 
 // bufSize is the read buffer of the text formats; a CSV header must fit in it.
 const bufSize = 64 << 10

@@ -40,6 +40,9 @@ func textProblem(s string, max int) (code, reason string) {
 // and overrides, word joiner, byte order mark). Zero-width (non-)joiners stay: scripts and emoji
 // need them.
 func forbiddenRune(r rune) bool {
+	if r < 0x200b {
+		return r <= 0x9f
+	}
 	switch {
 	case r >= 0x80 && r <= 0x9f,
 		r == 0x200b, r == 0x200e, r == 0x200f,
@@ -104,8 +107,8 @@ func quote(s string) string {
 
 // echo renders a value of a non-personal column for a message, masked when it holds 9 digits or
 // more: an identifier in the wrong column (an IBAN under currency) must not be printed whole. An
-// amount that parsed is shown with quote; the item external ID, chosen by the payroll team to find
-// the row, is always shown in full.
+// amount that reads as a number is shown in full (quote), and so is the item external ID, which
+// the payroll team chose to find the row.
 func echo(s string) string {
 	digits := 0
 	for i := 0; i < len(s); i++ {

@@ -3,7 +3,6 @@ package payoutfile
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"strings"
 )
 
@@ -15,13 +14,14 @@ const (
 	TypeMemberID       = "MEMBER_ID"
 )
 
-// validate applies every rule to a raw row and returns its Record with all of its problems.
-func (r *Reader) validate(raw *rawRecord) Record {
+// validate applies every rule but uniqueness (see dedupe) to a raw row and returns its Record
+// with all of its problems. It trims raw.val in place.
+func (r *Reader) validate(raw *rawRecord, rec *Record) {
 	v := &raw.val
 	for f := range v {
 		v[f] = trim(v[f])
 	}
-	rec := Record{Row: raw.row}
+	rec.Row, rec.AmountOK, rec.Errors = raw.row, false, nil
 	it := &rec.Item
 	*it = Item{
 		Row:            raw.row,
@@ -36,12 +36,12 @@ func (r *Reader) validate(raw *rawRecord) Record {
 		rec.Errors = append(rec.Errors, raw.errs...)
 	}
 	if raw.shifted {
-		return rec
+		return
 	}
 	add := func(f field, code, format string, args ...any) {
 		rec.Errors = append(rec.Errors, RowError{
 			Row: raw.row, Column: f.String(), Code: code,
-			Message: fmt.Sprintf("row %d, %s%s: %s", raw.row, f, r.src.ref(raw, f), fmt.Sprintf(format, args...)),
+			Message: fmt.Sprintf("row %d, %s%s: %s", raw.row, f, r.src.ref(raw.line, f), fmt.Sprintf(format, args...)),
 		})
 	}
 	missing := func(f field, what string) {
@@ -73,24 +73,23 @@ func (r *Reader) validate(raw *rawRecord) Record {
 	case info == "":
 		missing(fRecipientInfo, "the recipient's IBAN, phone, identity number or member ID")
 	default:
-		masked := Mask(typ, info)
 		var err error
 		switch typ {
 		case TypeIBAN:
 			if info, err = NormalizeIBAN(info); err != nil {
-				add(fRecipientInfo, CodeInvalidIBAN, "IBAN %s: %v", masked, err)
+				add(fRecipientInfo, CodeInvalidIBAN, "IBAN %s: %v", Mask(typ, it.RecipientInfo), err)
 			}
 		case TypePhone:
 			if info, err = NormalizePhone(info); err != nil {
-				add(fRecipientInfo, CodeInvalidPhone, "phone %s: %v", masked, err)
+				add(fRecipientInfo, CodeInvalidPhone, "phone %s: %v", Mask(typ, it.RecipientInfo), err)
 			}
 		case TypeIdentityNumber:
 			if err = checkTCKN(info); err != nil {
-				add(fRecipientInfo, CodeInvalidIdentity, "identity number %s: %v", masked, err)
+				add(fRecipientInfo, CodeInvalidIdentity, "identity number %s: %v", Mask(typ, info), err)
 			}
 		case TypeMemberID:
 			if err = checkMemberID(info); err != nil {
-				add(fRecipientInfo, CodeInvalidMemberID, "member ID %s: %v", masked, err)
+				add(fRecipientInfo, CodeInvalidMemberID, "member ID %s: %v", Mask(typ, info), err)
 			}
 		}
 	}
@@ -121,12 +120,12 @@ func (r *Reader) validate(raw *rawRecord) Record {
 			add(fAmount, CodeInvalidAmount, "%s %v", echo(a), err)
 		case amt.d.Sign() < 0:
 			amountOK = true
-			add(fAmount, CodeInvalidAmount, "%s is negative; a payout amount must be greater than 0", echo(a))
+			add(fAmount, CodeInvalidAmount, "%s is negative; a payout amount must be greater than 0", quote(a))
 		case amt.d.Sign() == 0:
 			amountOK = true
-			add(fAmount, CodeInvalidAmount, "%s is zero; a payout amount must be greater than 0 (remove the row if nothing is paid)", echo(a))
+			add(fAmount, CodeInvalidAmount, "%s is zero; a payout amount must be greater than 0 (remove the row if nothing is paid)", quote(a))
 		case amt.intDigits > MaxAmountIntDigits:
-			add(fAmount, CodeInvalidAmount, "%s is too large (more than %d digits before the decimals); check the amount", echo(a), MaxAmountIntDigits)
+			add(fAmount, CodeInvalidAmount, "%s is too large (more than %d digits before the decimals); check the amount", quote(a), MaxAmountIntDigits)
 		default:
 			amountOK = true
 		}
@@ -155,7 +154,7 @@ func (r *Reader) validate(raw *rawRecord) Record {
 		}
 	case amountOK && int32(amt.sigFrac) > minor:
 		add(fAmount, CodeAmountScale, "%s has %d decimals but %s allows %d; correct the amount (it is never rounded)",
-			echo(v[fAmount]), amt.sigFrac, cur, minor)
+			quote(v[fAmount]), amt.sigFrac, cur, minor)
 	}
 	if amountOK {
 		rec.AmountOK = true
@@ -180,24 +179,18 @@ func (r *Reader) validate(raw *rawRecord) Record {
 		it.NonWithdrawable = b
 	}
 
-	if id := it.ItemExternalID; id != "" {
-		key := [2]uint64{maphash.String(r.seeds[0], id), maphash.String(r.seeds[1], id)}
-		if first, dup := r.seen[key]; dup {
-			add(fItemExternalID, CodeDuplicateID, "%s was already used in row %d; every item external ID must be unique in the file", quote(id), first)
-		} else {
-			r.seen[key] = uint32(raw.row)
-		}
-	}
-
 	if len(rec.Errors) == 0 {
 		it.RecipientType = typ
 		it.RecipientInfo = info
 	}
-	return rec
 }
 
 // recipientType returns the canonical recipient type, or "" if s is none.
 func recipientType(s string) string {
+	switch s {
+	case TypeIBAN, TypePhone, TypeIdentityNumber, TypeMemberID:
+		return s
+	}
 	for _, t := range [...]string{TypeIBAN, TypePhone, TypeIdentityNumber, TypeMemberID} {
 		if strings.EqualFold(s, t) {
 			return t

@@ -191,3 +191,46 @@ func TestDuplicateOfAnInvalidRow(t *testing.T) {
 		t.Errorf("second row codes %v", got)
 	}
 }
+
+func TestDuplicatesAcrossBatchesAndGrowth(t *testing.T) {
+	const n = 5000
+	var rows [][]string
+	want := map[int]int{}        // row → first row of its ID, for duplicates
+	firstRow := map[string]int{} // ID → first row
+	for i := 1; i <= n; i++ {
+		id := "ID-" + strings.Repeat("x", i%3) + itoa(i)
+		if i > 3000 && i%7 == 0 {
+			id = rows[i-3000-1][0] // the ID of row i-3000
+		}
+		if i%64 == 1 && i > 1 {
+			id = rows[i-2][0] // the previous row's, across a read-ahead batch boundary
+		}
+		if first, seen := firstRow[id]; seen {
+			want[i] = first
+		} else {
+			firstRow[id] = i
+		}
+		rows = append(rows, []string{id, "PHONE", " 0532 123 45 67 ", "", "1", "TRY", "", ""})
+	}
+	recs, _, err := readAll(t, csvOf(csvHeader, rows...), Options{Format: FormatCSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != n {
+		t.Fatalf("%d records", len(recs))
+	}
+	for _, rec := range recs {
+		first, dup := want[rec.Row]
+		switch {
+		case !dup && !rec.Valid():
+			t.Fatalf("row %d: %v", rec.Row, rec.Errors)
+		case !dup && rec.Item.RecipientInfo != "+905321234567":
+			t.Fatalf("row %d: info %q not normalised", rec.Row, rec.Item.RecipientInfo)
+		case dup && (len(rec.Errors) != 1 || rec.Errors[0].Code != CodeDuplicateID ||
+			!strings.Contains(rec.Errors[0].Message, "already used in row "+itoa(first)+";")):
+			t.Fatalf("row %d: errors %v, want a duplicate of row %d", rec.Row, rec.Errors, first)
+		case dup && rec.Item.RecipientInfo != "0532 123 45 67":
+			t.Fatalf("row %d: a duplicate keeps the info as read, got %q", rec.Row, rec.Item.RecipientInfo)
+		}
+	}
+}

@@ -398,9 +398,9 @@ func (x *xlsxSource) close() error {
 	return err
 }
 
-func (x *xlsxSource) ref(raw *rawRecord, f field) string {
+func (x *xlsxSource) ref(line int, f field) string {
 	if col := x.hdr.fieldCol[f]; col >= 0 {
-		return " (cell " + colLetters(col) + strconv.Itoa(raw.line) + ")"
+		return " (cell " + colLetters(col) + strconv.Itoa(line) + ")"
 	}
 	return ""
 }
