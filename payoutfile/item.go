@@ -31,7 +31,7 @@ type Record struct {
 }
 
 // Valid reports whether the row passed every rule.
-func (r *Record) Valid() bool { return len(r.Errors) == 0 }
+func (r Record) Valid() bool { return len(r.Errors) == 0 }
 
 // BatchDefaults are batch-level values a JSON file carries (externalId, conversationId, purpose),
 // trimmed. Other formats leave them empty.

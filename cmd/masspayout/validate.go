@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/payoutfile"
 )
 
@@ -119,6 +121,11 @@ func cmdValidate(ctx context.Context, e env) error {
 		}
 	}
 	sum.warnings = r.Warnings()
+	sum.defaults = r.Defaults()
+	if pp := sum.defaults.Purpose; pp != "" && !slices.Contains(iyzico.Purposes, pp) {
+		sum.warnings = append(sum.warnings, fmt.Sprintf("purpose %q is not one iyzico accepts (%s); a submission of this file will be refused",
+			pp, strings.Join(iyzico.Purposes, ", ")))
+	}
 	p.summary(sum)
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("validate: write output: %w", err)
@@ -156,6 +163,7 @@ type validateSummary struct {
 	totals           map[string]*currencyTotal
 	rejectedNoAmount int // rejected rows whose amount or currency could not be read
 	warnings         []string
+	defaults         payoutfile.BatchDefaults // JSON files only
 	fileErr          *payoutfile.FileError
 }
 
@@ -271,6 +279,9 @@ func (t *textProblems) summary(s *validateSummary) {
 	if s.rows > 0 || s.fileErr == nil {
 		fmt.Fprintf(w, "\n%s (%s): %s, %d valid, %d rejected\n", s.file, s.format, plural(s.rows, "row"), s.valid, s.rejected)
 	}
+	if d := s.defaults; d != (payoutfile.BatchDefaults{}) {
+		fmt.Fprintf(w, "batch fields: externalId %q, conversationId %q, purpose %q\n", d.ExternalID, d.ConversationID, d.Purpose)
+	}
 	if len(s.byCode) > 0 {
 		fmt.Fprintln(w, "rejected rows by problem:")
 		for _, c := range s.codes() {
@@ -310,6 +321,13 @@ func (t *textProblems) summary(s *validateSummary) {
 	default:
 		fmt.Fprintf(w, "%d rows are invalid: fix them in the file and run validate again\n", s.rejected)
 	}
+}
+
+// batchFields are a JSON file's batch-level values in the --json summary.
+type batchFields struct {
+	ExternalID     string `json:"externalId"`
+	ConversationID string `json:"conversationId"`
+	Purpose        string `json:"purpose"`
 }
 
 type jsonProblems struct {
@@ -353,6 +371,7 @@ func (j *jsonProblems) summary(s *validateSummary) {
 		Totals                map[string]total `json:"totals"`
 		RejectedWithoutAmount int              `json:"rejected_without_amount"`
 		Warnings              []string         `json:"warnings"`
+		Batch                 *batchFields     `json:"batch,omitempty"`
 		FileError             string           `json:"file_error,omitempty"`
 	}
 	out := summary{File: s.file, Format: s.format, Rows: s.rows, Valid: s.valid, Rejected: s.rejected,
@@ -362,6 +381,9 @@ func (j *jsonProblems) summary(s *validateSummary) {
 	}
 	for c, t := range s.totals {
 		out.Totals[c] = total{t.validRows, json.Number(exactAmount(t.valid, c)), t.rejectedRows, json.Number(exactAmount(t.rejected, c))}
+	}
+	if d := s.defaults; d != (payoutfile.BatchDefaults{}) {
+		out.Batch = &batchFields{d.ExternalID, d.ConversationID, d.Purpose}
 	}
 	if s.fileErr != nil {
 		out.FileError = s.fileErr.Code
