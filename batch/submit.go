@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -163,6 +164,7 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 		return nil, err
 	}
 	sp := &splitter{store: s, ctx: ctx, id: id, opts: o, q: q, topts: topts, progress: req.Progress, rejAmounts: map[string]decimal.Decimal{}}
+	defer sp.drain() // on an early return, wait for the writes already handed off
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -293,6 +295,10 @@ type splitter struct {
 	rejected   []RejectedRow
 	rejPage    int
 	rejAmounts map[string]decimal.Decimal
+
+	writes  chan func() error // to the writer goroutine (see write)
+	written chan error
+	failed  atomic.Bool
 }
 
 func (sp *splitter) add(rec payoutfile.Record) error {
@@ -412,6 +418,12 @@ func (sp *splitter) flushChunk() error {
 	for cur, m := range minor {
 		args = append(args, "m:"+RowPending+":"+cur, strconv.FormatInt(m, 10))
 	}
+	sp.items, sp.rows = sp.items[:0], sp.rows[:0]
+	return sp.write(func() error { return sp.storeChunk(seq, extID, args) })
+}
+
+// storeChunk stores a built chunk once and enqueues its init task while it is still PENDING.
+func (sp *splitter) storeChunk(seq int, extID string, args []any) error {
 	res, err := putChunkScript.Run(sp.ctx, sp.store.rdb, []string{chunkKey(sp.id, seq), batchKey(sp.id), countsKey(sp.id)}, args...).Slice()
 	if err != nil {
 		return fmt.Errorf("chunk %s: store: %w", extID, err)
@@ -419,11 +431,51 @@ func (sp *splitter) flushChunk() error {
 	if res[0].(int64) == -1 {
 		return fmt.Errorf("chunk %s: stored earlier with a different body: the file or the splitting changed; nothing more was stored for this batch", extID)
 	}
-	sp.items, sp.rows = sp.items[:0], sp.rows[:0]
 	if res[1] == ChunkPending {
 		return Enqueue(sp.ctx, sp.q, tasks.NewInitTask(tasks.Chunk{Batch: sp.id, Seq: seq}, sp.topts))
 	}
 	return nil
+}
+
+// write hands a Redis write to the writer goroutine, so reading and validating the next rows
+// overlaps with storing the previous chunk. Writes run one at a time, in order; the first error
+// stops the submission.
+func (sp *splitter) write(w func() error) error {
+	if sp.writes == nil {
+		writes, written := make(chan func() error, 2), make(chan error, 1)
+		sp.writes, sp.written = writes, written
+		go func() {
+			var first error
+			for w := range writes {
+				if first == nil {
+					if first = w(); first != nil {
+						sp.failed.Store(true)
+					}
+				}
+			}
+			written <- first
+		}()
+	}
+	if sp.failed.Load() {
+		return sp.drain()
+	}
+	sp.writes <- w
+	return nil
+}
+
+// drain waits for every handed-off write and returns the first error.
+func (sp *splitter) drain() error {
+	if sp.writes == nil {
+		return nil
+	}
+	close(sp.writes)
+	sp.writes = nil
+	err := <-sp.written
+	if err != nil && sp.ctx.Err() != nil {
+		// Redis clients report a cancelled call in their own words; say it plainly.
+		return fmt.Errorf("batch %s: submission interrupted (run it again to resume): %w", sp.id, sp.ctx.Err())
+	}
+	return err
 }
 
 func (sp *splitter) flushRejected() error {
@@ -434,12 +486,15 @@ func (sp *splitter) flushRejected() error {
 	if err != nil {
 		return err
 	}
-	if err := sp.store.rdb.Set(sp.ctx, rejectedKey(sp.id, sp.rejPage), b, 0).Err(); err != nil {
-		return fmt.Errorf("batch %s: store rejected rows: %w", sp.id, err)
-	}
+	page := sp.rejPage
 	sp.rejPage++
 	sp.rejected = sp.rejected[:0]
-	return nil
+	return sp.write(func() error {
+		if err := sp.store.rdb.Set(sp.ctx, rejectedKey(sp.id, page), b, 0).Err(); err != nil {
+			return fmt.Errorf("batch %s: store rejected rows: %w", sp.id, err)
+		}
+		return nil
+	})
 }
 
 // submitDoneScript records the totals of a complete submission. KEYS: batch. ARGV: rows, valid,
@@ -459,6 +514,9 @@ func (sp *splitter) finish() error {
 		return err
 	}
 	if err := sp.flushRejected(); err != nil {
+		return err
+	}
+	if err := sp.drain(); err != nil {
 		return err
 	}
 	amounts := map[string]string{}

@@ -1,15 +1,17 @@
 package iyzico
 
 import (
-	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 )
 
 // MarshalInit returns the body of an init request: compact JSON, fields in the documented order,
 // amounts as JSON numbers with exactly their digits (100.50 stays 100.50), '<', '>' and '&'
-// escaped as \u003c, \u003e, \u0026. The same request always gives the same bytes; build them once
-// per chunk, store them and send them with Client.InitRaw on every attempt. A nil request, an empty
-// ExternalID or no items is refused with ErrInvalidRequest.
+// escaped as \u003c, \u003e, \u0026. The bytes are those encoding/json would produce for the
+// request (a test holds it to that), written without reflection because submit builds one body
+// per chunk for files of millions of rows. The same request always gives the same bytes; build
+// them once per chunk, store them and send them with Client.InitRaw on every attempt. A nil
+// request, an empty ExternalID or no items is refused with ErrInvalidRequest.
 func MarshalInit(req *InitRequest) ([]byte, error) {
 	switch {
 	case req == nil:
@@ -19,9 +21,107 @@ func MarshalInit(req *InitRequest) ([]byte, error) {
 	case len(req.Items) == 0:
 		return nil, fmt.Errorf("%w: init request %s without items", ErrInvalidRequest, req.ExternalID)
 	}
-	b, err := json.Marshal(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: init request %s: %v", ErrInvalidRequest, req.ExternalID, err)
+	return appendInit(make([]byte, 0, 64+200*len(req.Items)), req), nil
+}
+
+func appendInit(b []byte, req *InitRequest) []byte {
+	b = append(b, `{"externalId":`...)
+	b = appendJSONString(b, req.ExternalID)
+	if req.ConversationID != "" {
+		b = append(b, `,"conversationId":`...)
+		b = appendJSONString(b, req.ConversationID)
 	}
-	return b, nil
+	if req.Purpose != "" {
+		b = append(b, `,"purpose":`...)
+		b = appendJSONString(b, req.Purpose)
+	}
+	b = append(b, `,"items":[`...)
+	for i := range req.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, &req.Items[i])
+	}
+	return append(b, "]}"...)
+}
+
+func appendItem(b []byte, it *Item) []byte {
+	b = append(b, `{"itemExternalId":`...)
+	b = appendJSONString(b, it.ItemExternalID)
+	b = append(b, `,"recipientType":`...)
+	b = appendJSONString(b, it.RecipientType)
+	b = append(b, `,"recipientInfo":`...)
+	b = appendJSONString(b, it.RecipientInfo)
+	b = append(b, `,"amount":{"value":`...)
+	b = AppendDecimal(b, it.Amount.Value)
+	b = append(b, `,"currency":`...)
+	b = appendJSONString(b, it.Amount.Currency)
+	b = append(b, '}')
+	if it.Description != "" {
+		b = append(b, `,"description":`...)
+		b = appendJSONString(b, it.Description)
+	}
+	if it.RecipientName != "" {
+		b = append(b, `,"recipientName":`...)
+		b = appendJSONString(b, it.RecipientName)
+	}
+	if it.NonWithdrawable {
+		b = append(b, `,"nonWithdrawable":true`...)
+	}
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as encoding/json does with HTML escaping: short escapes for \ " \b \f
+// \n \r \t, \u00XX for other control bytes and < > &, \ufffd for invalid UTF-8, and \u2028,
+// \u2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/shopspring/decimal"
 )
@@ -168,8 +169,30 @@ func (a Amount) MarshalJSON() ([]byte, error) {
 // is written as 100.50 and 100 as 100. It never uses scientific notation, whatever
 // decimal.UseScientificNotation says.
 func AppendDecimal(b []byte, d decimal.Decimal) []byte {
-	// StringFixed with the value's own scale never rounds, and never writes an exponent.
-	return append(b, d.StringFixed(max(-d.Exponent(), 0))...)
+	exp := d.Exponent()
+	if exp > 0 || exp < -18 || d.NumDigits() > 18 {
+		// StringFixed with the value's own scale never rounds, and never writes an exponent.
+		return append(b, d.StringFixed(max(-exp, 0))...)
+	}
+	// Fast path without allocation: the coefficient fits an int64 (NumDigits ≤ 18).
+	c := d.CoefficientInt64()
+	if c < 0 {
+		b = append(b, '-')
+		c = -c
+	}
+	var buf [40]byte
+	digits := strconv.AppendInt(buf[:0], c, 10)
+	scale := int(-exp)
+	for len(digits) <= scale { // at least one digit before the point: 0.05, not .05
+		digits = append(digits[:1], digits...)
+		digits[0] = '0'
+	}
+	if scale == 0 {
+		return append(b, digits...)
+	}
+	b = append(b, digits[:len(digits)-scale]...)
+	b = append(b, '.')
+	return append(b, digits[len(digits)-scale:]...)
 }
 
 // InitRequest is the body of POST /v1/mass/payout/init. Build it once per chunk and keep the bytes:

@@ -42,6 +42,9 @@ func ServerConfig(p *Pipeline, concurrency int, retry RetryPolicy, iyzicoTimeout
 		Queues:          map[string]int{tasks.DefaultQueue: 1},
 		// Retries and polls are scheduled tasks; check for due ones every second, not every 5s.
 		DelayedTaskCheckInterval: time.Second,
+		// An idle worker looks for new tasks every ~200ms (asynq's default is ~1s), so a chunk
+		// enqueued by a running submit or a finalize task does not wait.
+		TaskCheckInterval: 200 * time.Millisecond,
 	}
 }
 

@@ -50,7 +50,7 @@ func (s *syncBuffer) String() string {
 // rig is one pipeline under test: a private redis-server, the sandbox over real HTTP, the iyzico
 // client, the ledger and a queue client.
 type rig struct {
-	t        *testing.T
+	t        testing.TB
 	redis    *redistest.Server
 	rdb      *redis.Client
 	store    *batch.Store
@@ -82,7 +82,7 @@ func withSandbox(f func(*sandbox.Options)) rigOption {
 	return func(_ *rig, o *sandbox.Options) { f(o) }
 }
 
-func setup(t *testing.T, opts ...rigOption) *rig {
+func setup(t testing.TB, opts ...rigOption) *rig {
 	t.Helper()
 	r := &rig{t: t, logs: &syncBuffer{}, results: t.TempDir(), maxRetry: 25, timeout: 5 * time.Second}
 	sbo := sandbox.Options{Credentials: map[string]string{apiKey: secretKey}, Seed: 42}
@@ -124,6 +124,7 @@ func (r *rig) startWorkers(concurrency int) (stop func()) {
 	cfg := worker.ServerConfig(p, concurrency, worker.RetryPolicy{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond}, r.timeout)
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.DelayedTaskCheckInterval = 50 * time.Millisecond
+	cfg.TaskCheckInterval = 50 * time.Millisecond
 	srv := asynq.NewServerFromRedisClient(r.rdb, cfg)
 	if err := srv.Start(worker.NewServeMux(p, f, nil)); err != nil {
 		r.t.Fatal(err)
