@@ -281,6 +281,7 @@ func decodeItem(dec *json.Decoder, raw *rawRecord, warn func(string)) error {
 		}
 		raw.has[f], raw.val[f] = true, v
 	}
+	raw.numeric[fAmount] = true // JSON amounts always use '.', whatever DecimalComma says
 	tok, err := dec.Token()
 	if err != nil {
 		return err

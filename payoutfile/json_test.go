@@ -70,6 +70,24 @@ func TestJSON(t *testing.T) {
 	}
 }
 
+func TestJSONIgnoresDecimalComma(t *testing.T) {
+	in := `[{"recipientType":"MEMBER_ID","recipientInfo":"1","amount":{"value":1234.56,"currency":"TRY"}},` +
+		`{"recipientType":"MEMBER_ID","recipientInfo":"2","amount":{"value":"1234.5","currency":"TRY"}}]`
+	for _, f := range []Format{FormatJSON, FormatJSONL} {
+		data := in
+		if f == FormatJSONL {
+			data = strings.NewReplacer("[", "", "]", "", "},{", "}\n{").Replace(in)
+		}
+		recs, _, err := readAll(t, data, Options{Format: f, DecimalComma: true})
+		if err != nil || len(recs) != 2 || !recs[0].Valid() || !recs[1].Valid() {
+			t.Fatalf("%s: recs %+v err %v", f, recs, err)
+		}
+		if !recs[0].Item.Amount.Equal(decimal.New(123456, -2)) {
+			t.Errorf("%s: amount %s", f, recs[0].Item.Amount)
+		}
+	}
+}
+
 func TestJSONTopLevelArray(t *testing.T) {
 	recs, _, err := readAll(t, `[{"recipientType":"MEMBER_ID","recipientInfo":"1","amount":{"value":1,"currency":"TRY"}}]`, Options{Format: FormatJSON})
 	if err != nil || len(recs) != 1 || !recs[0].Valid() {
