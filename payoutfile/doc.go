@@ -34,6 +34,21 @@
 // {"value": 100.50, "currency": "TRY"} (value a number or a string, kept exact), or a number or
 // string with a separate currency key.
 //
+// # Rules
+//
+// Every problem of a row is reported, each as a RowError with a stable code (see the Code
+// constants). Recipient info: an IBAN per NormalizeIBAN (INVALID_IBAN), a phone per NormalizePhone
+// (INVALID_PHONE), an identity number per ValidTCKN (INVALID_IDENTITY_NUMBER), a member ID of 1 to
+// 20 digits (INVALID_MEMBER_ID). Amounts per ParseAmount, greater than 0 and below 10¹⁵
+// (INVALID_AMOUNT), with no more significant decimals than the currency's minor units
+// (AMOUNT_SCALE; 10.500 TRY is accepted as 10.50, 10.005 is refused, nothing is rounded). Text
+// (item external ID, name, description) must be UTF-8 (INVALID_ENCODING) without control,
+// direction-override or zero-width characters (INVALID_CHARACTER), within its length
+// (FIELD_TOO_LONG). A later row repeating an item external ID, compared exactly after trimming, is
+// refused (DUPLICATE_ITEM_EXTERNAL_ID); the first row claims the ID even when it is invalid itself.
+// A CSV row with more or fewer fields than the header is refused as a whole (WRONG_FIELD_COUNT):
+// its columns cannot be trusted.
+//
 // # Limits
 //
 // Options.MaxFileBytes (default 512 MiB), Options.MaxFieldBytes (default 1024: a CSV field longer

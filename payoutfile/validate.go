@@ -14,8 +14,8 @@ const (
 	TypeMemberID       = "MEMBER_ID"
 )
 
-// validate applies every rule but uniqueness (see dedupe) to a raw row and returns its Record
-// with all of its problems. It trims raw.val in place.
+// validate applies every rule but uniqueness (see dedupe) to a raw row and fills rec with the
+// item and all of its problems. It trims raw.val in place.
 func (r *Reader) validate(raw *rawRecord, rec *Record) {
 	v := &raw.val
 	for f := range v {
