@@ -67,6 +67,7 @@ func randomIBANOf(r *rand.Rand, cc string) string {
 
 // readWithPayoutfile reads and validates the whole file, returning the rows and valid rows.
 func readWithPayoutfile(tb testing.TB, path string) (rows, valid int) {
+	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		tb.Fatal(err)
@@ -94,6 +95,7 @@ func readWithPayoutfile(tb testing.TB, path string) (rows, valid int) {
 
 // readPlain is the baseline: encoding/csv and decimal.NewFromString on the amount, nothing else.
 func readPlain(tb testing.TB, path string) (rows int) {
+	tb.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		tb.Fatal(err)
