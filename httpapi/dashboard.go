@@ -82,14 +82,15 @@ func renderProblem(w http.ResponseWriter, r *http.Request, log zerolog.Logger, p
 	})
 }
 
-// statusClass is the CSS class of a batch or row status: ok, bad, warn, wait or off.
+// statusClass is the CSS class of a batch or row status: ok (paid), bad (not paid, or money
+// not back), warn (needs a look: failed but refunded, unknown, awaiting approval), wait or off.
 func statusClass(status string) string {
 	switch status {
-	case "SUCCESS", "DEPOSIT_SUCCESS", batch.StatusCompleted:
+	case "SUCCESS", batch.StatusCompleted:
 		return "ok"
 	case batch.StatusFailed, "DEPOSIT_FAIL", batch.RowRejected, "INVALID", batch.RowError:
 		return "bad"
-	case batch.RowUnknown, batch.StatusCompletedWithErrors, batch.StatusAwaitingApproval:
+	case "DEPOSIT_SUCCESS", batch.RowUnknown, batch.StatusCompletedWithErrors, batch.StatusAwaitingApproval:
 		return "warn"
 	case "MASS_PAYOUT_CANCELED", batch.StatusCanceled:
 		return "off"

@@ -86,11 +86,13 @@ type rig struct {
 	logs    *syncBuffer
 	log     zerolog.Logger
 	uploads string // Submit.TempDir
+	rw      bool   // asynqmon read-write
 }
 
 type rigOption func(*rig)
 
 func withDeps(f func(*Deps)) rigOption { return func(r *rig) { f(&r.deps) } }
+func withMonitorReadWrite() rigOption  { return func(r *rig) { r.rw = true } }
 func withRedis(opts ...redistest.Option) rigOption {
 	return func(r *rig) { r.redis = redistest.Start(r.t, opts...) }
 }
@@ -129,7 +131,7 @@ func setup(t *testing.T, opts ...rigOption) *rig {
 	}
 	r.deps.Store, r.deps.Queue = r.store, r.queue
 	if r.deps.Monitor == nil {
-		r.monitor = NewMonitor(MonitorOptions{Redis: asynq.RedisClientOpt{Addr: r.redis.Addr}})
+		r.monitor = NewMonitor(MonitorOptions{Redis: asynq.RedisClientOpt{Addr: r.redis.Addr}, ReadWrite: r.rw})
 		t.Cleanup(func() { r.monitor.Close() })
 		r.deps.Monitor = r.monitor
 	}

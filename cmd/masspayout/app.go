@@ -32,12 +32,19 @@ type app struct {
 	iyzico   *iyzico.Client
 	sandbox  *sandbox.Server // nil unless started in-process
 	closers  []func()
+
+	observe func(endpoint, code string, d time.Duration) // iyzico.Options.Observe, or nil
+	onChunk func(state string)                           // worker.Pipeline.OnChunk, or nil
 }
 
 // appNeeds says what a command needs wired.
 type appNeeds struct {
 	embeddedRedisOK bool // REDIS_URL may be unset: start an in-memory Redis (run, serve)
 	iyzico          bool // an iyzico client (and the in-process sandbox when IYZICO_BASE_URL is unset)
+	// observe and onChunk, when set, feed metrics: every iyzico attempt and every chunk state
+	// change of this process's workers (serve, worker).
+	observe func(endpoint, code string, d time.Duration)
+	onChunk func(state string)
 }
 
 func newApp(ctx context.Context, e env, needs appNeeds, command string) (*app, error) {
@@ -45,7 +52,7 @@ func newApp(ctx context.Context, e env, needs appNeeds, command string) (*app, e
 	if err != nil {
 		return nil, withExit(exitUsage, fmt.Errorf("configuration: %w", err))
 	}
-	a := &app{cfg: cfg, log: cfg.NewLogger(e.stderr).With().Str("command", command).Logger()}
+	a := &app{cfg: cfg, log: cfg.NewLogger(e.stderr).With().Str("command", command).Logger(), observe: needs.observe, onChunk: needs.onChunk}
 	if err := a.connectRedis(ctx, needs.embeddedRedisOK, command); err != nil {
 		a.close()
 		return nil, err
@@ -126,6 +133,7 @@ func (a *app) connectIyzico() error {
 		Locale:        a.cfg.IyzicoLocale,
 		Timeout:       a.cfg.IyzicoTimeout,
 		ClientVersion: "masspayout/" + version,
+		Observe:       a.observe,
 	}
 	if l := worker.NewRateLimiter(a.rdb, "iyzico", a.cfg.IyzicoRateLimit); l != nil {
 		opts.Limiter = l
@@ -158,6 +166,7 @@ func (a *app) pipeline() *worker.Pipeline {
 		PollInterval:    a.cfg.PollInterval,
 		PollMaxInterval: a.cfg.PollMaxInterval,
 		PollFor:         a.cfg.PollFor,
+		OnChunk:         a.onChunk,
 	}
 }
 

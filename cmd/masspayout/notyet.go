@@ -13,6 +13,4 @@ func notYet(issue string) func(context.Context, env) error {
 	}
 }
 
-var (
-	cmdServe = notYet("6 (HTTP API)")
-)
+var ()

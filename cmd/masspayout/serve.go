@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/masspayout/masspayout/httpapi"
+	"github.com/masspayout/masspayout/payoutfile"
+	"github.com/rs/zerolog"
+)
+
+// cmdServe runs the HTTP surface — the API, the batch dashboard, asynqmon at /monitoring/,
+// /metrics and the probes — on HTTP_ADDR until interrupted, then shuts down gracefully. It prints
+// "listening on http://ADDR" once bound.
+//
+// With REDIS_URL unset it is the all-in-one development server: an embedded Redis, the built-in
+// iyzico sandbox (unless IYZICO_BASE_URL is set) and the workers in this process, so that
+// "masspayout serve" alone gives a working dashboard. Credentials come from API_TOKENS and
+// UI_USERNAME/UI_PASSWORD; with none at all, only the all-in-one server starts, open to everyone
+// as "anonymous" with role admin, with a warning.
+func cmdServe(ctx context.Context, e env) error {
+	fs := newFlagSet(e, "serve", "serve")
+	args, err := parseInterleaved(fs, e.args)
+	if err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		fs.Usage()
+		return usageErrorf("serve takes no arguments; configure it with environment variables (HTTP_ADDR, API_TOKENS, ...)")
+	}
+	metrics := httpapi.NewMetrics()
+	a, err := newApp(ctx, e, appNeeds{embeddedRedisOK: true, observe: metrics.ObserveIyzico, onChunk: metrics.CountChunk}, "serve")
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	allInOne := a.cfg.EmbeddedRedis()
+	auth, err := httpapi.NewAuth(httpapi.AuthOptions{
+		Tokens: a.cfg.APITokens, UIUsername: a.cfg.UIUsername, UIPassword: a.cfg.UIPassword, Open: allInOne,
+	})
+	if errors.Is(err, httpapi.ErrNoCredentials) {
+		return withExit(exitUsage, errors.New("serve has no credentials to check: set API_TOKENS (name:role:token,..., roles submit, approve, read, admin) and/or UI_USERNAME and UI_PASSWORD; only the all-in-one development server (REDIS_URL unset) runs without them"))
+	}
+	if err != nil {
+		return withExit(exitUsage, fmt.Errorf("API_TOKENS, UI_USERNAME: %w", err))
+	}
+	if auth.Open() {
+		a.log.Warn().Msg("no credentials configured (API_TOKENS, UI_USERNAME/UI_PASSWORD): this all-in-one development server lets everyone in as \"anonymous\" with role admin; do not expose it")
+	}
+	if allInOne {
+		if err := a.connectIyzico(); err != nil {
+			return err
+		}
+		stop, err := a.startWorkers()
+		if err != nil {
+			return err
+		}
+		defer stop()
+		a.log.Info().Int("concurrency", a.cfg.WorkerConcurrency).Msg("all-in-one: workers running in this process")
+	}
+	csrfKey, err := httpapi.LoadCSRFKey(ctx, a.rdb)
+	if err != nil {
+		return err
+	}
+	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{Redis: a.redisOpt, ReadWrite: a.cfg.UIReadWrite, PrometheusURL: a.cfg.PrometheusURL})
+	defer monitor.Close()
+	h := httpapi.NewHandler(httpapi.Deps{
+		Log:         a.log,
+		Store:       a.store,
+		Queue:       a.queue,
+		TaskOptions: a.taskOptions(),
+		Auth:        auth,
+		Submit: httpapi.SubmitOptions{
+			MaxUploadBytes: a.cfg.MaxUploadBytes,
+			ChunkSize:      a.cfg.ChunkSize,
+			Currencies:     a.cfg.Currencies,
+			Limits:         payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows},
+			AutoApprove:    a.cfg.AutoApprove(),
+		},
+		FourEyes:      a.cfg.ApprovalFourEyes,
+		EmbeddedRedis: allInOne,
+		Monitor:       monitor,
+		Metrics:       metrics,
+		CSRFKey:       csrfKey,
+		// The dashboard reloads as often as the workers look at iyzico, within 1s to 5s.
+		Refresh: min(max(a.cfg.PollInterval, time.Second), 5*time.Second),
+	})
+	addr, stopHTTP, err := startHTTP(a.log, a.cfg.HTTPAddr, h)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
+	}
+	fmt.Fprintf(e.stdout, "listening on http://%s\n", addr)
+	a.log.Info().Str("addr", addr).Bool("all_in_one", allInOne).Msg("serving the API, the dashboard (/), asynqmon (/monitoring/) and /metrics")
+	<-ctx.Done()
+	a.log.Info().Msg("shutting down")
+	stopHTTP()
+	return nil
+}
+
+// workerMetrics is the worker's METRICS_ADDR handler: GET /metrics with the counters of this
+// process (chunk state changes, iyzico request durations). It needs no credentials: it holds no
+// amounts and no personal data, and METRICS_ADDR defaults to loopback.
+func workerMetrics(m *httpapi.Metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler(nil))
+	return mux
+}
+
+// shutdownTimeout bounds a graceful HTTP shutdown: requests in flight (an upload being submitted,
+// a report download) get this long to finish.
+const shutdownTimeout = 30 * time.Second
+
+// startHTTP serves h on addr in the background. stop shuts the server down gracefully, waiting up
+// to shutdownTimeout for requests in flight.
+func startHTTP(log zerolog.Logger, addr string, h http.Handler) (bound string, stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Str("addr", l.Addr().String()).Msg("HTTP server stopped")
+		}
+	}()
+	stop = func() {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			log.Warn().Err(err).Msg("HTTP shutdown cut requests short")
+			srv.Close()
+		}
+		<-done
+	}
+	return l.Addr().String(), stop, nil
+}

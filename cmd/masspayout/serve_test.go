@@ -1,0 +1,461 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/masspayout/masspayout/internal/redistest"
+	"github.com/masspayout/masspayout/iyzico/sandbox"
+)
+
+// server is a "masspayout serve" (or worker) started through run() for a test.
+type server struct {
+	t      *testing.T
+	base   string
+	stderr *lockedBuffer
+	stop   func() error
+}
+
+// startServe runs "masspayout serve" with env and waits for its "listening on" line.
+func startServe(t *testing.T, env map[string]string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &server{t: t, stderr: &lockedBuffer{}}
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"masspayout", "serve"}, func(k string) string { return env[k] }, strings.NewReader(""), pw, s.stderr)
+		pw.Close()
+		done <- err
+	}()
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				lines <- u
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case s.base = <-lines:
+	case err := <-done:
+		cancel()
+		t.Fatalf("serve ended before listening: %v\n%s", err, tail(s.stderr.String(), 3000))
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("serve did not print its address")
+	}
+	var once sync.Once
+	var runErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(60 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// call sends one request with optional credentials ("Bearer x" or "Basic x") and returns the
+// status and body.
+func (s *server) call(method, path, auth, ctype string, body []byte) (int, []byte) {
+	s.t.Helper()
+	req, err := http.NewRequest(method, s.base+path, bytes.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+type batchJSON struct {
+	ID         string                     `json:"id"`
+	Status     string                     `json:"status"`
+	Final      bool                       `json:"final"`
+	Rows       int                        `json:"rows"`
+	Counts     map[string]int             `json:"counts"`
+	Amounts    map[string]map[string]any  `json:"amounts"`
+	ApprovedBy string                     `json:"approved_by"`
+	Links      map[string]string          `json:"links"`
+	Audit      []map[string]any           `json:"audit"`
+	_          map[string]json.RawMessage // keep unknown fields out of the way
+}
+
+// waitBatch polls GET /v1/batches/{id} until its status is one of want.
+func (s *server) waitBatch(id, auth string, want ...string) batchJSON {
+	s.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		status, body := s.call("GET", "/v1/batches/"+id, auth, "", nil)
+		var b batchJSON
+		json.Unmarshal(body, &b)
+		for _, w := range want {
+			if status == 200 && b.Status == w {
+				return b
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("batch %s: %d %s, want %v\n%s", id, status, body, want, tail(s.stderr.String(), 3000))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func bearer(tok string) string { return "Bearer " + tok }
+func basicAuth(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+const testTokens = "sub:submit:tok-sub-4d1e,apr:approve:tok-apr-8b2c,rdr:read:tok-rdr-1f9a"
+
+// TestServeAllInOne runs "masspayout serve" with REDIS_URL unset: embedded Redis, built-in
+// sandbox and in-process workers carry a batch from upload to its final status.
+func TestServeAllInOne(t *testing.T) {
+	path, tot := writePayroll(t, 40, 9, 5)
+	file, _ := os.ReadFile(path)
+	s := startServe(t, map[string]string{
+		"HTTP_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "POLL_INTERVAL": "100ms", "CHUNK_SIZE": "10",
+		"API_TOKENS": testTokens, "IYZICO_RATE_LIMIT": "0", "LOG_LEVEL": "debug",
+	})
+	status, body := s.call("POST", "/v1/batches?batch_id=aio", bearer("tok-sub-4d1e"), "text/csv", file)
+	if status != 202 {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	s.waitBatch("aio", bearer("tok-rdr-1f9a"), "AWAITING_APPROVAL")
+	if status, body := s.call("POST", "/v1/batches/aio/approve", bearer("tok-sub-4d1e"), "", nil); status != 403 {
+		t.Errorf("approve with a submit token: %d %s", status, body)
+	}
+	if status, body := s.call("POST", "/v1/batches/aio/approve", bearer("tok-apr-8b2c"), "", nil); status != 202 {
+		t.Fatalf("approve: %d %s", status, body)
+	}
+	b := s.waitBatch("aio", bearer("tok-rdr-1f9a"), "COMPLETED", "COMPLETED_WITH_ERRORS")
+	if b.Rows != tot.Rows || b.ApprovedBy != "apr" {
+		t.Errorf("final batch: %+v", b)
+	}
+	status, report := s.call("GET", "/v1/batches/aio/report", bearer("tok-rdr-1f9a"), "", nil)
+	recs, err := csv.NewReader(bytes.NewReader(report)).ReadAll()
+	if status != 200 || err != nil || len(recs) != tot.Rows+1 {
+		t.Fatalf("report: %d, %d records, %v", status, len(recs), err)
+	}
+	status, body = s.call("GET", "/readyz", "", "", nil)
+	if status != 200 || !strings.Contains(string(body), "not persistent") {
+		t.Errorf("/readyz: %d %s", status, body)
+	}
+	if status, _ := s.call("GET", "/monitoring/api/queues", "", "", nil); status != 401 {
+		t.Errorf("asynqmon without credentials: %d", status)
+	}
+	if status, _ := s.call("GET", "/monitoring/api/queues", basicAuth("rdr", "tok-rdr-1f9a"), "", nil); status != 200 {
+		t.Errorf("asynqmon as a token holder: %d", status)
+	}
+	status, body = s.call("GET", "/metrics", bearer("tok-rdr-1f9a"), "", nil)
+	for _, want := range []string{`masspayout_chunks_total{outcome="DONE"} 4`, `masspayout_iyzico_request_duration_seconds_count{endpoint="init",code="200"} 4`, `masspayout_rows_total{status="REJECTED"} 4`, `masspayout_batches{status="` + b.Status + `"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, body)
+		}
+	}
+	if err := s.stop(); err != nil {
+		t.Fatalf("serve returned %v on cancel", err)
+	}
+	logs := s.stderr.String()
+	if !strings.Contains(logs, "embedded in-memory Redis") || !strings.Contains(logs, "all-in-one: workers running") {
+		t.Errorf("all-in-one start not logged:\n%s", tail(logs, 2000))
+	}
+	checkLogsClean(t, logs, personalData(t, path), "tok-sub-4d1e", "tok-apr-8b2c", "tok-rdr-1f9a", "sandbox-masspayout-secret")
+}
+
+// TestServeCredentials: without any credential serve starts only as the all-in-one server (open,
+// with a warning); with a shared Redis it refuses and names the variables to set.
+func TestServeCredentials(t *testing.T) {
+	s := startServe(t, map[string]string{"HTTP_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir()})
+	if status, body := s.call("GET", "/v1/batches", "", "", nil); status != 200 {
+		t.Errorf("open development server: %d %s", status, body)
+	}
+	if status, _ := s.call("GET", "/", "", "", nil); status != 200 {
+		t.Errorf("open dashboard: %d", status)
+	}
+	s.stop()
+	if !strings.Contains(s.stderr.String(), `lets everyone in as \"anonymous\"`) {
+		t.Errorf("no warning about the open server:\n%s", tail(s.stderr.String(), 2000))
+	}
+
+	rs := redistest.Start(t)
+	c := &cli{t: t, env: map[string]string{"HTTP_ADDR": "127.0.0.1:0", "REDIS_URL": rs.URL}}
+	_, errs, code := c.run(context.Background(), "serve")
+	if code != exitUsage || !strings.Contains(errs, "API_TOKENS") || !strings.Contains(errs, "UI_USERNAME and UI_PASSWORD") {
+		t.Errorf("serve without credentials on a shared Redis: exit %d\n%s", code, errs)
+	}
+	c.env["UI_USERNAME"], c.env["UI_PASSWORD"], c.env["API_TOKENS"] = "sub", "x", testTokens
+	if _, errs, code := c.run(context.Background(), "serve"); code != exitUsage || !strings.Contains(errs, "distinct names") {
+		t.Errorf("dashboard user named like a token: exit %d\n%s", code, errs)
+	}
+	if _, errs, code := c.run(context.Background(), "serve", "extra"); code != exitUsage {
+		t.Errorf("serve with an argument: exit %d\n%s", code, errs)
+	}
+}
+
+// TestServeWithWorkers: serve and worker as separate processes on one Redis, against a sandbox
+// over HTTP. The report served over HTTP is byte for byte what "masspayout report" writes, and
+// the worker's METRICS_ADDR serves its counters.
+func TestServeWithWorkers(t *testing.T) {
+	rs := redistest.Start(t, redistest.WithAOF())
+	sb := httptest.NewServer(sandbox.New(sandbox.Options{Credentials: map[string]string{"AK-serve": "SK-serve"}}))
+	t.Cleanup(sb.Close)
+	env := map[string]string{
+		"REDIS_URL": rs.URL, "IYZICO_BASE_URL": sb.URL, "IYZICO_API_KEY": "AK-serve", "IYZICO_SECRET_KEY": "SK-serve",
+		"HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "POLL_INTERVAL": "100ms",
+		"API_TOKENS": testTokens, "UI_USERNAME": "ops", "UI_PASSWORD": "ops-pass-77", "APPROVAL_FOUR_EYES": "true",
+		"CHUNK_SIZE": "7", "IYZICO_RATE_LIMIT": "0",
+	}
+	s := startServe(t, env)
+	if status, body := s.call("GET", "/readyz", "", "", nil); status != 200 || !strings.Contains(string(body), "AOF on") {
+		t.Errorf("/readyz with AOF: %d %s", status, body)
+	}
+
+	wctx, stopWorker := context.WithCancel(context.Background())
+	var wlogs lockedBuffer
+	wdone := make(chan error, 1)
+	go func() {
+		wdone <- run(wctx, []string{"masspayout", "worker"}, func(k string) string { return env[k] }, strings.NewReader(""), &wlogs, &wlogs)
+	}()
+	t.Cleanup(func() { stopWorker(); <-wdone })
+
+	path, tot := writePayroll(t, 30, 8, 9)
+	file, _ := os.ReadFile(path)
+	status, body := s.call("POST", "/v1/batches", bearer("tok-sub-4d1e"), "text/csv", file)
+	var b batchJSON
+	if err := json.Unmarshal(body, &b); status != 202 || err != nil {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	// Submitted twice: the same batch.
+	if status, again := s.call("POST", "/v1/batches", bearer("tok-sub-4d1e"), "text/csv", file); status != 202 || !strings.Contains(string(again), `"id": "`+b.ID+`"`) {
+		t.Errorf("identical resubmission: %d %s", status, again)
+	}
+	s.waitBatch(b.ID, bearer("tok-rdr-1f9a"), "AWAITING_APPROVAL")
+	// The dashboard user views but may not approve; an approver logs in with the token.
+	if status, _ := s.call("GET", "/batches/"+b.ID, basicAuth("ops", "ops-pass-77"), "", nil); status != 200 {
+		t.Errorf("dashboard as ops: %d", status)
+	}
+	if status, _ := s.call("POST", "/batches/"+b.ID+"/approve", basicAuth("ops", "ops-pass-77"), "application/x-www-form-urlencoded", nil); status != 403 {
+		t.Errorf("dashboard approve as ops: %d", status)
+	}
+	if status, body := s.call("POST", "/v1/batches/"+b.ID+"/approve", bearer("tok-apr-8b2c"), "", nil); status != 202 {
+		t.Fatalf("approve: %d %s", status, body)
+	}
+	final := s.waitBatch(b.ID, bearer("tok-rdr-1f9a"), "COMPLETED", "COMPLETED_WITH_ERRORS")
+	if final.Rows != tot.Rows {
+		t.Errorf("rows %d, want %d", final.Rows, tot.Rows)
+	}
+
+	_, served := s.call("GET", "/v1/batches/"+b.ID+"/report", bearer("tok-rdr-1f9a"), "", nil)
+	_, fromUI := s.call("GET", "/batches/"+b.ID+"/report.csv", basicAuth("ops", "ops-pass-77"), "", nil)
+	c := &cli{t: t, env: env}
+	cliReport := c.must(context.Background(), "report", "-o", "-", b.ID)
+	if string(served) != cliReport || string(fromUI) != cliReport {
+		t.Fatalf("served report differs from masspayout report:\nserved:\n%s\ncli:\n%s", served, cliReport)
+	}
+
+	m := regexp.MustCompile(`"addr":"([^"]+)"[^\n]*"message":"metrics on /metrics"`).FindStringSubmatch(wlogs.String())
+	if m == nil {
+		t.Fatalf("the worker did not log its metrics address:\n%s", tail(wlogs.String(), 2000))
+	}
+	resp, err := http.Get("http://" + m[1] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wm, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`masspayout_chunks_total{outcome="INIT"}`, `masspayout_iyzico_request_duration_seconds_count{endpoint="auth",code="200"}`} {
+		if resp.StatusCode != 200 || !strings.Contains(string(wm), want) {
+			t.Errorf("worker /metrics lacks %s: %d\n%s", want, resp.StatusCode, wm)
+		}
+	}
+	if err := s.stop(); err != nil {
+		t.Errorf("serve: %v", err)
+	}
+}
+
+// TestServeBrowser drives the dashboard with headless Chromium: a batch submitted over the API is
+// approved with the dashboard's button, reaches its final status on the page, and the report
+// downloaded from the page equals the ledger's. It skips without /usr/bin/chromium unless
+// MASSPAYOUT_BROWSER_TEST=required.
+func TestServeBrowser(t *testing.T) {
+	chromium := os.Getenv("MASSPAYOUT_CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(chromium); err != nil {
+		if os.Getenv("MASSPAYOUT_BROWSER_TEST") == "required" {
+			t.Fatalf("MASSPAYOUT_BROWSER_TEST=required but %s is missing (apt-get install -y chromium): %v", chromium, err)
+		}
+		t.Skipf("no %s; install chromium or set MASSPAYOUT_CHROMIUM", chromium)
+	}
+	s := startServe(t, map[string]string{
+		"HTTP_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "POLL_INTERVAL": "100ms", "CHUNK_SIZE": "10",
+		"API_TOKENS": testTokens, "IYZICO_RATE_LIMIT": "0", "APPROVAL_FOUR_EYES": "true",
+	})
+	path, tot := writePayroll(t, 25, 6, 17)
+	file, _ := os.ReadFile(path)
+	if status, body := s.call("POST", "/v1/batches?batch_id=browser-1", bearer("tok-sub-4d1e"), "text/csv", file); status != 202 {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	s.waitBatch("browser-1", bearer("tok-rdr-1f9a"), "AWAITING_APPROVAL")
+
+	downloads := t.TempDir()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	defer cancelBrowser()
+	// Start the browser on a context without a deadline (a deadline would end the browser), then
+	// bound the test's steps.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
+	defer cancel()
+
+	// The approver logs in to the dashboard with the token's name and the token: the browser
+	// answers the basic-auth challenge with the URL's credentials and keeps them for the site,
+	// downloads included.
+	login := strings.Replace(s.base, "http://", "http://apr:tok-apr-8b2c@", 1)
+	eventsOn := true
+	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &eventsOn,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(login+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/batches/browser-1"]`)),
+	)
+	if err != nil {
+		t.Fatalf("dashboard: %v\n%s", err, tail(s.stderr.String(), 2000))
+	}
+	listText, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.batches`)))
+	if err != nil || !strings.Contains(listText, "AWAITING_APPROVAL") {
+		t.Fatalf("batch list shows %q (%v), want AWAITING_APPROVAL", listText, err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`a[href="/batches/browser-1"]`)),
+		chromedp.WaitVisible(chromedp.ID("approve")),
+	); err != nil {
+		t.Fatalf("batch page: %v", err)
+	}
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("batch-status")))
+	if err != nil || status != "AWAITING_APPROVAL" {
+		t.Fatalf("batch page shows %q (%v), want AWAITING_APPROVAL", status, err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("approve"))); err != nil {
+		t.Fatalf("approve button: %v", err)
+	}
+	// The page reloads itself while the batch moves, until its final status.
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.HasPrefix(status, "COMPLETED") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page still shows %s\n%s", status, tail(s.stderr.String(), 2000))
+		}
+		time.Sleep(200 * time.Millisecond)
+		if status, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("batch-status"))); err != nil {
+			t.Fatalf("read status: %v", err)
+		}
+	}
+	approvedBy, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("approved-by")))
+	if err != nil || !strings.HasPrefix(approvedBy, "apr") {
+		t.Errorf("approved by %q (%v), want apr", approvedBy, err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	shotPath := filepath.Join(t.TempDir(), "dashboard.png")
+	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", shotPath, len(shot))
+	if keep := os.Getenv("MASSPAYOUT_SCREENSHOT"); keep != "" {
+		os.WriteFile(keep, shot, 0o644)
+	}
+
+	// Download the report with the page's link.
+	progress := chromedp.BrowserEvents(ctx, browser.DownloadProgress)
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("report-link"))); err != nil {
+		t.Fatalf("report link: %v", err)
+	}
+	var guid string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			guid = ev.GUID
+			break
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the report download was canceled")
+		}
+	}
+	got, err := os.ReadFile(filepath.Join(downloads, guid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want := s.call("GET", "/v1/batches/browser-1/report", bearer("tok-rdr-1f9a"), "", nil)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("downloaded report differs from the ledger's:\n%s\nwant:\n%s", got, want)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(got)).ReadAll()
+	if err != nil || len(recs) != tot.Rows+1 {
+		t.Errorf("downloaded report: %d records, %v; want %d", len(recs), err, tot.Rows+1)
+	}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatal("browser test ran out of time")
+	}
+}
