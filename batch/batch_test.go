@@ -44,7 +44,7 @@ func (r *recorder) types() map[string]int {
 	return out
 }
 
-func newStore(t *testing.T) (*Store, *recorder) {
+func newStore(t testing.TB) (*Store, *recorder) {
 	t.Helper()
 	rdb := redistest.Start(t).Client()
 	return NewStore(rdb, time.Hour), &recorder{client: asynq.NewClientFromRedisClient(rdb), count: map[string]int{}}
@@ -238,5 +238,30 @@ func TestSubmitWithoutValidRowsFinalizesAtOnce(t *testing.T) {
 	}
 	if res.Batch.ChunksTotal != 0 || q.types()[tasks.TypeFinalize] != 1 {
 		t.Errorf("chunks %d, tasks %v; want a finalize task at once", res.Batch.ChunksTotal, q.types())
+	}
+}
+
+func TestSumIsExact(t *testing.T) {
+	var s sum
+	terms := []string{"100.50", "0.01", "999999999999999.99", "999999999999999.99", "1.005", "7", "-0.5", "1e2"}
+	want := decimal.Zero
+	for _, term := range terms {
+		if !s.add(term) {
+			t.Fatalf("add(%q) refused", term)
+		}
+		want = want.Add(decimal.RequireFromString(term))
+	}
+	if !s.value().Equal(want) {
+		t.Errorf("sum = %s, want %s", s.value(), want)
+	}
+	if s.add("1,5") || s.add("abc") || s.add("") {
+		t.Error("unreadable amounts accepted")
+	}
+	var big sum
+	for range 3 {
+		big.add("9000000000000000000")
+	}
+	if want := decimal.RequireFromString("27000000000000000000"); !big.value().Equal(want) {
+		t.Errorf("overflowing sum = %s", big.value())
 	}
 }

@@ -43,7 +43,17 @@ type Chunk struct {
 	Polls        int       // polls scheduled so far
 	Updated      time.Time
 
-	req *iyzico.InitRequest // decoded body, lazily
+	req         *iyzico.InitRequest // decoded body, lazily
+	reportItems string              // ReportItems in the ledger's compact form
+}
+
+// ReportItems returns what the report shows of each item (recipient info masked).
+func (c *Chunk) ReportItems() ([]ReportItem, error) {
+	items, err := decodeReportItems(c.reportItems, len(c.Rows))
+	if err != nil {
+		return nil, fmt.Errorf("chunk %s: %w", c.ExternalID(), err)
+	}
+	return items, nil
 }
 
 // ExternalID is the chunk's iyzico externalId.
@@ -73,13 +83,32 @@ func (c *Chunk) Statuses() []string {
 	return out
 }
 
-// GetChunk reads one chunk. A missing chunk yields ErrNotFound.
+// GetChunk reads one chunk, body included. A missing chunk yields ErrNotFound.
 func (s *Store) GetChunk(ctx context.Context, batchID string, seq int) (*Chunk, error) {
-	f, err := s.rdb.HGetAll(ctx, chunkKey(batchID, seq)).Result()
+	return s.getChunk(ctx, batchID, seq, true)
+}
+
+// chunkFields are the chunk hash fields read without the body.
+var chunkFields = []string{"state", "version", "sent", "request_id", "attempts", "last_error", "payout_status",
+	"auth_sent", "polls", "updated", "authorized_at", "rows", "outcomes", "items"}
+
+func (s *Store) getChunk(ctx context.Context, batchID string, seq int, withBody bool) (*Chunk, error) {
+	key := chunkKey(batchID, seq)
+	fields := chunkFields
+	if withBody {
+		fields = append(fields[:len(fields):len(fields)], "body")
+	}
+	vals, err := s.rdb.HMGet(ctx, key, fields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read chunk %s: %w", tasks.ChunkExternalID(batchID, seq), err)
 	}
-	if len(f) == 0 {
+	f := make(map[string]string, len(fields))
+	for i, v := range vals {
+		if v, ok := v.(string); ok {
+			f[fields[i]] = v
+		}
+	}
+	if f["state"] == "" {
 		return nil, fmt.Errorf("chunk %s: %w", tasks.ChunkExternalID(batchID, seq), ErrNotFound)
 	}
 	c := &Chunk{
@@ -95,6 +124,7 @@ func (s *Store) GetChunk(ctx context.Context, batchID string, seq int) (*Chunk, 
 		PayoutStatus: f["payout_status"],
 		AuthSent:     f["auth_sent"] == "1",
 		Polls:        atoi(f["polls"]),
+		reportItems:  f["items"],
 	}
 	c.Updated, _ = time.Parse(time.RFC3339Nano, f["updated"])
 	c.AuthorizedAt, _ = time.Parse(time.RFC3339Nano, f["authorized_at"])

@@ -86,16 +86,16 @@ func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) er
 	}
 	var out ReportRow
 	for seq := 1; seq <= b.ChunksSeen; seq++ {
-		c, err := s.GetChunk(ctx, batchID, seq)
+		c, err := s.getChunk(ctx, batchID, seq, false)
 		if err != nil {
 			return err
 		}
-		req, err := c.Request()
+		items, err := c.ReportItems()
 		if err != nil {
 			return err
 		}
 		statuses := c.Statuses()
-		for i, it := range req.Items {
+		for i := range items {
 			if err := emitRejectedBefore(c.Rows[i]); err != nil {
 				return err
 			}
@@ -103,14 +103,14 @@ func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) er
 			if i < len(c.Outcomes) {
 				oc = c.Outcomes[i]
 			}
-			scale, _ := payoutfile.MinorUnits(it.Amount.Currency)
+			it := &items[i]
 			out = ReportRow{
 				Row:                 c.Rows[i],
 				ItemExternalID:      it.ItemExternalID,
 				RecipientType:       it.RecipientType,
-				RecipientInfoMasked: payoutfile.Mask(it.RecipientType, it.RecipientInfo),
-				Amount:              it.Amount.Value.StringFixed(scale),
-				Currency:            it.Amount.Currency,
+				RecipientInfoMasked: it.RecipientInfo,
+				Amount:              it.Amount,
+				Currency:            it.Currency,
 				Status:              statuses[i],
 				ErrorCode:           oc.Code,
 				ErrorMessage:        oc.Message,
@@ -201,49 +201,56 @@ type StatusTotal struct {
 type summer struct {
 	rows       int
 	counts     map[string]int
-	amounts    map[string]map[string]decimal.Decimal
-	totals     map[string]decimal.Decimal
-	commission map[string]decimal.Decimal
+	amounts    map[string]map[string]*sum
+	totals     map[string]*sum
+	commission map[string]*sum
 	unreadable int
 }
 
 func newSummer() *summer {
-	return &summer{counts: map[string]int{}, amounts: map[string]map[string]decimal.Decimal{}, totals: map[string]decimal.Decimal{}, commission: map[string]decimal.Decimal{}}
+	return &summer{counts: map[string]int{}, amounts: map[string]map[string]*sum{}, totals: map[string]*sum{}, commission: map[string]*sum{}}
+}
+
+func sumOf(m map[string]*sum, key string) *sum {
+	s := m[key]
+	if s == nil {
+		s = &sum{}
+		m[key] = s
+	}
+	return s
 }
 
 func (s *summer) add(r *ReportRow) {
 	s.rows++
 	s.counts[r.Status]++
 	if s.amounts[r.Status] == nil {
-		s.amounts[r.Status] = map[string]decimal.Decimal{}
+		s.amounts[r.Status] = map[string]*sum{}
 	}
-	a, err := decimal.NewFromString(r.Amount)
-	if err != nil || r.Currency == "" {
+	if r.Currency == "" || !sumOf(s.amounts[r.Status], r.Currency).add(r.Amount) {
 		s.unreadable++
 		return
 	}
-	s.amounts[r.Status][r.Currency] = s.amounts[r.Status][r.Currency].Add(a)
-	s.totals[r.Currency] = s.totals[r.Currency].Add(a)
-	if c, err := decimal.NewFromString(r.CommissionAmount); err == nil {
-		s.commission[r.Currency] = s.commission[r.Currency].Add(c)
+	sumOf(s.totals, r.Currency).add(r.Amount)
+	if r.CommissionAmount != "" {
+		sumOf(s.commission, r.Currency).add(r.CommissionAmount)
 	}
 }
 
 func (s *summer) summary(batchID, status string, at time.Time) *Summary {
-	sum := &Summary{Batch: batchID, Status: status, Rows: s.rows, GeneratedAt: at, Totals: formatAmounts(s.totals), Unreadable: s.unreadable}
+	sum := &Summary{Batch: batchID, Status: status, Rows: s.rows, GeneratedAt: at, Totals: formatSums(s.totals), Unreadable: s.unreadable}
 	if len(s.commission) > 0 {
-		sum.Commission = formatAmounts(s.commission)
+		sum.Commission = formatSums(s.commission)
 	}
 	for _, st := range StatusesOf(s.counts) {
-		sum.ByStatus = append(sum.ByStatus, StatusTotal{Status: st, Rows: s.counts[st], Amounts: formatAmounts(s.amounts[st])})
+		sum.ByStatus = append(sum.ByStatus, StatusTotal{Status: st, Rows: s.counts[st], Amounts: formatSums(s.amounts[st])})
 	}
 	return sum
 }
 
-func formatAmounts(m map[string]decimal.Decimal) map[string]string {
+func formatSums(m map[string]*sum) map[string]string {
 	out := make(map[string]string, len(m))
 	for cur, a := range m {
-		out[cur] = FormatAmount(a, cur)
+		out[cur] = FormatAmount(a.value(), cur)
 	}
 	return out
 }

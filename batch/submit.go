@@ -289,12 +289,13 @@ type splitter struct {
 	topts    tasks.Options
 	progress func(SubmitProgress)
 
-	p          SubmitProgress
-	items      []iyzico.Item
-	rows       []int
-	rejected   []RejectedRow
-	rejPage    int
-	rejAmounts map[string]decimal.Decimal
+	p           SubmitProgress
+	items       []iyzico.Item
+	rows        []int
+	reportItems []byte // the chunk's ReportItems, see appendReportItem
+	rejected    []RejectedRow
+	rejPage     int
+	rejAmounts  map[string]decimal.Decimal
 
 	writes  chan func() error // to the writer goroutine (see write)
 	written chan error
@@ -320,6 +321,7 @@ func (sp *splitter) add(rec payoutfile.Record) error {
 			NonWithdrawable: it.NonWithdrawable,
 		})
 		sp.rows = append(sp.rows, rec.Row)
+		sp.reportItems = appendReportItem(sp.reportItems, &sp.items[len(sp.items)-1])
 		if len(sp.items) == sp.opts.ChunkSize {
 			if err := sp.flushChunk(); err != nil {
 				return err
@@ -370,7 +372,7 @@ func rejectedRow(rec payoutfile.Record) RejectedRow {
 }
 
 // putChunkScript stores a chunk once. KEYS: chunk, batch, counts. ARGV: body, body sha, rows, now,
-// then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it existed
+// report items, then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it existed
 // with the same body, {-1, ”} when it existed with another body.
 var putChunkScript = redis.NewScript(`
 local sha = redis.call('HGET', KEYS[1], 'body_sha')
@@ -379,9 +381,9 @@ if sha then
   return {0, redis.call('HGET', KEYS[1], 'state')}
 end
 redis.call('HSET', KEYS[1], 'body', ARGV[1], 'body_sha', ARGV[2], 'rows', ARGV[3], 'state', 'PENDING',
-  'version', '0', 'sent', '0', 'attempts', '0', 'created', ARGV[4], 'updated', ARGV[4])
+  'version', '0', 'sent', '0', 'attempts', '0', 'created', ARGV[4], 'updated', ARGV[4], 'items', ARGV[5])
 redis.call('HINCRBY', KEYS[2], 'chunks_seen', 1)
-local i = 5
+local i = 6
 while i <= #ARGV do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i+1])
   i = i + 2
@@ -405,7 +407,7 @@ func (sp *splitter) flushChunk() error {
 		return fmt.Errorf("chunk %s: build body: %w", extID, err)
 	}
 	sum := sha256.Sum256(body)
-	args := []any{body, hex.EncodeToString(sum[:]), encodeRows(sp.rows), sp.store.now().UTC().Format(time.RFC3339Nano)}
+	args := []any{body, hex.EncodeToString(sum[:]), encodeRows(sp.rows), sp.store.now().UTC().Format(time.RFC3339Nano), string(sp.reportItems)}
 	minor := map[string]int64{}
 	for _, it := range sp.items {
 		m, err := minorUnits(it.Amount)
@@ -418,7 +420,7 @@ func (sp *splitter) flushChunk() error {
 	for cur, m := range minor {
 		args = append(args, "m:"+RowPending+":"+cur, strconv.FormatInt(m, 10))
 	}
-	sp.items, sp.rows = sp.items[:0], sp.rows[:0]
+	sp.items, sp.rows, sp.reportItems = sp.items[:0], sp.rows[:0], sp.reportItems[:0]
 	return sp.write(func() error { return sp.storeChunk(seq, extID, args) })
 }
 

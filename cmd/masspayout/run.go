@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -74,9 +77,12 @@ func cmdRun(ctx context.Context, e env) error {
 	if path == "" {
 		path = filepath.Join(a.cfg.ResultsDir, id+".csv")
 	}
-	path, sum, err := a.store.WriteReportFiles(ctx, id, path)
+	// The finalize task has written the report for this status; write it again only elsewhere.
+	sum, err := readSummary(path, b)
 	if err != nil {
-		return err
+		if path, sum, err = a.store.WriteReportFiles(ctx, id, path); err != nil {
+			return err
+		}
 	}
 	printSummary(e.stdout, b, sum)
 	fmt.Fprintf(e.stdout, "report: %s (summary: %s)\n", path, strings.TrimSuffix(path, filepath.Ext(path))+".json")
@@ -199,4 +205,24 @@ func (p *progressBar) done() {
 	if p.on && p.last != "" {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// readSummary returns the summary beside the report at path when the batch's finalize task wrote
+// that report for the batch's current status.
+func readSummary(path string, b *batch.Batch) (*batch.Summary, error) {
+	if b.ReportPath != path || b.ReportStatus != b.Status {
+		return nil, errors.New("report not current")
+	}
+	raw, err := os.ReadFile(strings.TrimSuffix(path, filepath.Ext(path)) + ".json")
+	if err != nil {
+		return nil, err
+	}
+	var sum batch.Summary
+	if err := json.Unmarshal(raw, &sum); err != nil {
+		return nil, err
+	}
+	if sum.Batch != b.ID || sum.Status != b.Status {
+		return nil, errors.New("report not current")
+	}
+	return &sum, nil
 }

@@ -1,0 +1,75 @@
+package batch
+
+import (
+	"math"
+
+	"github.com/shopspring/decimal"
+)
+
+// sum adds decimal amounts given as text, exactly. While every term is plain digits with the same
+// number of decimals it adds int64 units (fast: the report sums millions of amounts); any other
+// term, or an overflow, moves it to decimal arithmetic.
+type sum struct {
+	units  int64
+	scale  int32
+	set    bool
+	big    decimal.Decimal
+	useBig bool
+}
+
+// add adds the amount s; it reports false (and adds nothing) when s is not a decimal number.
+func (m *sum) add(s string) bool {
+	if units, scale, ok := parseUnits(s); ok && (!m.set || scale == m.scale) && !m.useBig {
+		if (units > 0 && m.units > math.MaxInt64-units) || (units < 0 && m.units < math.MinInt64-units) {
+			m.toBig()
+		} else {
+			m.units, m.scale, m.set = m.units+units, scale, true
+			return true
+		}
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return false
+	}
+	m.toBig()
+	m.big = m.big.Add(d)
+	return true
+}
+
+func (m *sum) toBig() {
+	if !m.useBig {
+		m.big, m.useBig = decimal.New(m.units, -m.scale), true
+	}
+}
+
+// value is the total.
+func (m *sum) value() decimal.Decimal {
+	if m.useBig {
+		return m.big
+	}
+	return decimal.New(m.units, -m.scale)
+}
+
+// parseUnits reads "123" or "123.45" (no sign, no exponent, at most 18 digits) as 12345 units of
+// scale 2.
+func parseUnits(s string) (units int64, scale int32, ok bool) {
+	if s == "" || len(s) > 19 {
+		return 0, 0, false
+	}
+	dot := -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			units = units*10 + int64(c-'0')
+		case c == '.' && dot < 0 && i > 0 && i < len(s)-1:
+			dot = i
+		default:
+			return 0, 0, false
+		}
+	}
+	if dot >= 0 {
+		scale = int32(len(s) - dot - 1)
+	}
+	return units, scale, true
+}
