@@ -163,6 +163,7 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
 	sp := &splitter{store: s, ctx: ctx, id: id, opts: o, q: q, topts: topts, progress: req.Progress, rejAmounts: map[string]decimal.Decimal{}}
 	defer sp.drain() // on an early return, wait for the writes already handed off
 	for {
@@ -213,6 +214,7 @@ func scanDefaults(f File, o payoutfile.Options) (payoutfile.BatchDefaults, error
 	if err != nil {
 		return payoutfile.BatchDefaults{}, err
 	}
+	defer r.Close()
 	for {
 		if _, err := r.Next(); err == io.EOF {
 			return r.Defaults(), nil
