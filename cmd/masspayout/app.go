@@ -88,9 +88,9 @@ func (a *app) connectRedis(ctx context.Context, embeddedOK bool, command string)
 		a.log.Warn().Str("addr", m.Addr()).Msg("REDIS_URL is not set: using an embedded in-memory Redis; the ledger is lost when this process exits")
 		a.redisOpt = asynq.RedisClientOpt{Addr: m.Addr()}
 	} else {
-		opt, err := asynq.ParseRedisURI(a.cfg.RedisURL.Reveal())
+		opt, err := parseRedisURL(a.cfg.RedisURL.Reveal())
 		if err != nil {
-			return withExit(exitUsage, errors.New("REDIS_URL cannot be parsed: use redis://[:password@]host:port/db, rediss://... or redis-sentinel://... (the value is not shown: it may hold a password)"))
+			return withExit(exitUsage, errors.New("REDIS_URL cannot be parsed: use redis://[user:password@]host:port/db, rediss://... or redis-sentinel://[:password@]host:port,...?master=NAME[&password=...&db=N] (the value is not shown: it may hold a password)"))
 		}
 		a.redisOpt = opt
 	}

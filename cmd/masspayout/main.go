@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // the scheduler's Europe/Istanbul must resolve on any image
 )
 
 func main() {
