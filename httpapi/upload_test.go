@@ -6,10 +6,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/textproto"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -64,6 +68,7 @@ func TestUploads(t *testing.T) {
 	bad, badTot := payroll(t, 6, 3, 12) // rows 3 and 6 invalid
 	big, _ := payroll(t, 1000, 0, 13)   // over 64 KiB
 	xlsx := xlsxOf(t, file)
+	jsonl, jsonDoc := jsonOf(t, file, "from-json-file")
 	mp := func(name, partType string, content []byte) ([]byte, string) {
 		return multipartBody(t, name, partType, content)
 	}
@@ -88,6 +93,9 @@ func TestUploads(t *testing.T) {
 		{"csv body", "batch_id=u-csv", "text/csv", file, nil, 202, "upload.csv"},
 		{"csv with charset", "batch_id=u-csv2", "text/csv; charset=utf-8", file, nil, 202, "upload.csv"},
 		{"xlsx body", "batch_id=u-xlsx", mediaTypeXLSX, xlsx, nil, 202, "upload.xlsx"},
+		{"json lines body", "batch_id=u-jsonl", "application/x-ndjson", jsonl, nil, 202, "upload.jsonl"},
+		{"json body, batch ID from the file", "", "application/json", jsonDoc, nil, 202, "upload.json"},
+		{"format overrides the type", "batch_id=u-fmt&format=jsonl", "application/octet-stream", jsonl, nil, 202, "upload.jsonl"},
 		{"multipart csv, path in the name", "batch_id=u-mp", mpCSVType, mpCSV, nil, 202, "passwd"},
 		{"multipart xlsx by extension", "batch_id=u-mpx", mpXLSXType, mpXLSX, nil, 202, "Bordro Ocak.xlsx"},
 		{"multipart NUL and CRLF in the name", "batch_id=u-nul", mpNULType, mpNUL, nil, 202, "payroll.csv"},
@@ -146,6 +154,11 @@ func TestUploads(t *testing.T) {
 		})
 	}
 
+	// A JSON file names its batch (externalId) and purpose.
+	if b := r.getBatch("from-json-file"); b.Options.Format != "json" || b.Options.Purpose != "SALARY" {
+		t.Errorf("JSON batch = %+v", b)
+	}
+
 	// reject=all: every row error is listed and nothing was stored.
 	status, _, body := r.do(request{method: "POST", path: "/v1/batches?batch_id=u-rejall&reject=all", ctype: "text/csv", body: bad, bearer: "submitter"})
 	var eb errorBody
@@ -167,6 +180,87 @@ func TestUploads(t *testing.T) {
 	left, err := os.ReadDir(r.uploads)
 	if err != nil || len(left) != 0 {
 		t.Errorf("upload directory holds %d files after the requests: %v", len(left), err)
+	}
+}
+
+// jsonOf turns a generated CSV payroll into JSON Lines and into the iyzico init request shape.
+func jsonOf(t *testing.T, csvFile []byte, externalID string) (jsonl, doc []byte) {
+	t.Helper()
+	recs, err := csv.NewReader(bytes.NewReader(csvFile)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]string{"item_external_id": "itemExternalId", "recipient_type": "recipientType", "recipient_info": "recipientInfo",
+		"recipient_name": "recipientName", "amount": "amount", "currency": "currency", "description": "description"}
+	var items []map[string]any
+	for _, rec := range recs[1:] {
+		item := map[string]any{}
+		for i, col := range recs[0] {
+			if col == "amount" {
+				item[keys[col]] = json.Number(rec[i])
+			} else if rec[i] != "" {
+				item[keys[col]] = rec[i]
+			}
+		}
+		line, _ := json.Marshal(item)
+		jsonl = append(append(jsonl, line...), '\n')
+		items = append(items, item)
+	}
+	doc, _ = json.Marshal(map[string]any{"externalId": externalID, "purpose": "SALARY", "items": items})
+	return jsonl, doc
+}
+
+// zeros is an endless reader of CSV-like bytes that allocates nothing.
+type zeros struct{ left int64 }
+
+func (z *zeros) Read(p []byte) (int, error) {
+	if z.left <= 0 {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), z.left)
+	for i := range p[:n] {
+		p[i] = 'a'
+		if i%64 == 63 {
+			p[i] = '\n'
+		}
+	}
+	z.left -= n
+	return int(n), nil
+}
+
+// TestReceiveStreams: a 64 MiB upload is spooled to disk with a bounded amount of memory, and a
+// body over the limit stops at the limit.
+func TestReceiveStreams(t *testing.T) {
+	dir := t.TempDir()
+	const size = 64 << 20
+	req := httptest.NewRequest("POST", "/v1/batches", &zeros{left: size})
+	req.Header.Set("Content-Type", "text/csv")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	up, err := receive(httptest.NewRecorder(), req, dir, size+1, "")
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer up.close()
+	st, _ := up.file.Stat()
+	if up.size != size || st.Size() != size || filepath.Dir(up.file.Name()) != dir {
+		t.Errorf("spooled %d bytes (file %d) in %s, want %d in %s", up.size, st.Size(), up.file.Name(), size, dir)
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("spooling %d MiB allocated %d KiB", size>>20, allocated>>10)
+	if allocated > 4<<20 {
+		t.Errorf("spooling %d MiB allocated %d KiB: the upload is held in memory", size>>20, allocated>>10)
+	}
+
+	req = httptest.NewRequest("POST", "/v1/batches", &zeros{left: size})
+	req.Header.Set("Content-Type", "text/csv")
+	if _, err := receive(httptest.NewRecorder(), req, dir, 1<<20, ""); classify(err) == nil || classify(err).Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("over the limit: %v, want 413", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 1 {
+		t.Errorf("%d files in the spool directory, want only the first upload's", len(left))
 	}
 }
 
