@@ -26,8 +26,11 @@ test-unit: ## go test -race ./...
 fuzz: ## short run of every fuzz target (FUZZTIME=10s each)
 	@./scripts/fuzz.sh $(FUZZTIME)
 
-bench: ## Go benchmarks plus the end-to-end bench command
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./...
+BENCHROWS ?= 1000000
+
+bench: ## Go benchmarks plus the end-to-end bench command (BENCHROWS=1000000)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./...
+	$(GO) run ./cmd/mpbench -rows $(BENCHROWS)
 
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...
