@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/internal/redistest"
 	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/iyzico/sandbox"
 )
@@ -260,5 +261,37 @@ func TestTaskPayloadsCarryIDsOnly(t *testing.T) {
 				t.Fatalf("payload %s holds personal data", p)
 			}
 		}
+	}
+}
+
+// TestRedisRestartWithPersistence kills redis-server (SIGKILL) while chunks are in flight and
+// starts it again from its append-only file: the batch is delayed, not dropped, and nothing is
+// paid twice.
+func TestRedisRestartWithPersistence(t *testing.T) {
+	r := setup(t, withRedis(redistest.WithAOF()), withSandbox(func(o *sandbox.Options) {
+		o.Faults = sandbox.Faults{LatencyRate: 1, Latency: 150 * time.Millisecond, Endpoints: []string{sandbox.EndpointInit}}
+	}))
+	if !r.redis.Real() {
+		t.Skip("needs a real redis-server")
+	}
+	path, tot := r.payroll(1000, 41, 13)
+	b := r.mustSubmit(path, "restart", 50)
+	r.startWorkers(4)
+	deadline := time.Now().Add(10 * time.Second)
+	for r.sandbox.Stats().Requests[sandbox.EndpointInit] < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("no init reached the sandbox")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	r.redis.Restart()
+	r.sandbox.SetFaults(sandbox.Faults{})
+	b = r.waitFor(b.ID, 90*time.Second, "awaiting approval", initPhaseReported)
+	st := r.checkInvariants(b.ID, tot)
+	if st[iyzico.ItemInit] != tot.Valid {
+		t.Errorf("statuses %v after a Redis restart", st)
+	}
+	if n := r.sandbox.Stats().CommittedPayouts; n != b.ChunksTotal {
+		t.Errorf("%d payouts committed for %d chunks", n, b.ChunksTotal)
 	}
 }

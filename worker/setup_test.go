@@ -65,6 +65,8 @@ type rig struct {
 	topts    tasks.Options
 	auto     bool
 	tot      payrollgen.Totals
+
+	redisOpts []redistest.Option
 	maxRetry int
 	timeout  time.Duration
 }
@@ -78,6 +80,9 @@ func withMaxRetry(n int) rigOption {
 func withClientTimeout(d time.Duration) rigOption {
 	return func(r *rig, _ *sandbox.Options) { r.timeout = d }
 }
+func withRedis(opts ...redistest.Option) rigOption {
+	return func(r *rig, _ *sandbox.Options) { r.redisOpts = opts }
+}
 func withSandbox(f func(*sandbox.Options)) rigOption {
 	return func(_ *rig, o *sandbox.Options) { f(o) }
 }
@@ -90,7 +95,7 @@ func setup(t testing.TB, opts ...rigOption) *rig {
 		o(r, &sbo)
 	}
 	r.log = zerolog.New(r.logs).Level(zerolog.DebugLevel).With().Timestamp().Logger()
-	r.redis = redistest.Start(t)
+	r.redis = redistest.Start(t, r.redisOpts...)
 	r.rdb = r.redis.Client()
 	r.store = batch.NewStore(r.rdb, time.Hour)
 	r.queue = asynq.NewClientFromRedisClient(r.rdb)

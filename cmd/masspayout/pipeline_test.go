@@ -173,7 +173,7 @@ func TestSeparateProcesses(t *testing.T) {
 	c := &cli{t: t, env: map[string]string{
 		"REDIS_URL": redis.URL, "IYZICO_BASE_URL": hs.URL, "IYZICO_API_KEY": "AKSENTINEL-k", "IYZICO_SECRET_KEY": "SKSENTINEL-s",
 		"POLL_INTERVAL": "50ms", "RESULTS_DIR": dir, "APPROVAL_FOUR_EYES": "true", "CHUNK_SIZE": "50",
-		"IYZICO_RATE_LIMIT": "50", "LOG_LEVEL": "debug",
+		"IYZICO_RATE_LIMIT": "50", "LOG_LEVEL": "debug", "METRICS_ADDR": "127.0.0.1:0",
 	}}
 	ctx := context.Background()
 	path, tot := writePayroll(t, 260, 17, 2)
