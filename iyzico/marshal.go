@@ -26,14 +26,14 @@ func MarshalInit(req *InitRequest) ([]byte, error) {
 
 func appendInit(b []byte, req *InitRequest) []byte {
 	b = append(b, `{"externalId":`...)
-	b = appendJSONString(b, req.ExternalID)
+	b = AppendJSONString(b, req.ExternalID)
 	if req.ConversationID != "" {
 		b = append(b, `,"conversationId":`...)
-		b = appendJSONString(b, req.ConversationID)
+		b = AppendJSONString(b, req.ConversationID)
 	}
 	if req.Purpose != "" {
 		b = append(b, `,"purpose":`...)
-		b = appendJSONString(b, req.Purpose)
+		b = AppendJSONString(b, req.Purpose)
 	}
 	b = append(b, `,"items":[`...)
 	for i := range req.Items {
@@ -47,23 +47,23 @@ func appendInit(b []byte, req *InitRequest) []byte {
 
 func appendItem(b []byte, it *Item) []byte {
 	b = append(b, `{"itemExternalId":`...)
-	b = appendJSONString(b, it.ItemExternalID)
+	b = AppendJSONString(b, it.ItemExternalID)
 	b = append(b, `,"recipientType":`...)
-	b = appendJSONString(b, it.RecipientType)
+	b = AppendJSONString(b, it.RecipientType)
 	b = append(b, `,"recipientInfo":`...)
-	b = appendJSONString(b, it.RecipientInfo)
+	b = AppendJSONString(b, it.RecipientInfo)
 	b = append(b, `,"amount":{"value":`...)
 	b = AppendDecimal(b, it.Amount.Value)
 	b = append(b, `,"currency":`...)
-	b = appendJSONString(b, it.Amount.Currency)
+	b = AppendJSONString(b, it.Amount.Currency)
 	b = append(b, '}')
 	if it.Description != "" {
 		b = append(b, `,"description":`...)
-		b = appendJSONString(b, it.Description)
+		b = AppendJSONString(b, it.Description)
 	}
 	if it.RecipientName != "" {
 		b = append(b, `,"recipientName":`...)
-		b = appendJSONString(b, it.RecipientName)
+		b = AppendJSONString(b, it.RecipientName)
 	}
 	if it.NonWithdrawable {
 		b = append(b, `,"nonWithdrawable":true`...)
@@ -73,10 +73,10 @@ func appendItem(b []byte, it *Item) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString writes s as encoding/json does with HTML escaping: short escapes for \ " \b \f
+// AppendJSONString appends s as a JSON string as encoding/json writes it with HTML escaping: short escapes for \ " \b \f
 // \n \r \t, \u00XX for other control bytes and < > &, \ufffd for invalid UTF-8, and \u2028,
 // \u2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
+func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {

@@ -1,9 +1,7 @@
 package sandbox
 
 import (
-	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/masspayout/masspayout/iyzico"
 )
@@ -96,22 +94,22 @@ type answer struct {
 // fields and the closing brace.
 func (c *call) envelope(b []byte, st iyzico.Status, code iyzico.Code, m *msg) []byte {
 	b = append(b, `{"status":`...)
-	b = appendString(b, string(st))
+	b = iyzico.AppendJSONString(b, string(st))
 	if code != "" {
 		b = append(b, `,"errorCode":`...)
-		b = appendString(b, string(code))
+		b = iyzico.AppendJSONString(b, string(code))
 	}
 	if m != nil {
 		b = append(b, `,"errorMessage":`...)
-		b = appendString(b, m.text(c.locale))
+		b = iyzico.AppendJSONString(b, m.text(c.locale))
 	}
 	b = append(b, `,"locale":`...)
-	b = appendString(b, c.locale)
+	b = iyzico.AppendJSONString(b, c.locale)
 	b = append(b, `,"systemTime":`...)
 	b = strconv.AppendInt(b, c.now.UnixMilli(), 10)
 	if c.conversationID != "" {
 		b = append(b, `,"conversationId":`...)
-		b = appendString(b, c.conversationID)
+		b = iyzico.AppendJSONString(b, c.conversationID)
 	}
 	return b
 }
@@ -128,54 +126,3 @@ func (c *call) failWith(status int, code iyzico.Code, m *msg) answer {
 	return answer{status: status, body: append(b, '}')}
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD; U+2028 and U+2029 are
-// escaped as encoding/json does.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = fmt.Appendf(b, `\u%04x`, r)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}

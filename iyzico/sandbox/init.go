@@ -120,7 +120,7 @@ func (s *Server) repeatInit(c *call, p *payout, hash [32]byte) answer {
 func (s *Server) initAnswer(c *call, p *payout) answer {
 	b := c.envelope(make([]byte, 0, 256+96*len(p.invalid)), iyzico.StatusSuccess, "", nil)
 	b = append(b, `,"requestId":`...)
-	b = appendString(b, p.requestIDText)
+	b = iyzico.AppendJSONString(b, p.requestIDText)
 	b = append(b, `,"invalidItems":[`...)
 	for n, i := range p.invalid {
 		it := &p.items[i]
@@ -128,11 +128,11 @@ func (s *Server) initAnswer(c *call, p *payout) answer {
 			b = append(b, ',')
 		}
 		b = append(b, `{"externalId":`...)
-		b = appendString(b, it.externalID)
+		b = iyzico.AppendJSONString(b, it.externalID)
 		b = append(b, `,"errorCode":`...)
-		b = appendString(b, string(it.code))
+		b = iyzico.AppendJSONString(b, string(it.code))
 		b = append(b, `,"errorMessage":`...)
-		b = appendString(b, it.why.text(c.locale))
+		b = iyzico.AppendJSONString(b, it.why.text(c.locale))
 		b = append(b, '}')
 	}
 	b = append(b, "]}"...)

@@ -79,7 +79,7 @@ func (s *Server) handleRetrieve(c *call) answer {
 
 	b := c.envelope(make([]byte, 0, 512+400*(to-from)), iyzico.StatusSuccess, "", nil)
 	b = append(b, `,"massPayout":{"externalId":`...)
-	b = appendString(b, p.externalID)
+	b = iyzico.AppendJSONString(b, p.externalID)
 	b = append(b, `,"merchantId":`...)
 	b = strconv.AppendInt(b, MerchantID, 10)
 	b = append(b, `,"totalAmount":`...)
@@ -87,11 +87,11 @@ func (s *Server) handleRetrieve(c *call) answer {
 	b = append(b, `,"totalSuccessfulAmount":`...)
 	b = appendMoney(b, p.successTotal)
 	b = append(b, `,"massPayoutStatus":`...)
-	b = appendString(b, p.status)
+	b = iyzico.AppendJSONString(b, p.status)
 	b = append(b, `,"totalCommissionAmount":`...)
 	b = appendMoney(b, p.commission)
 	b = append(b, `,"currency":`...)
-	b = appendString(b, p.currency)
+	b = iyzico.AppendJSONString(b, p.currency)
 	b = append(b, `},"massPayoutItems":{"items":[`...)
 	for n := from; n < to; n++ {
 		i := n
@@ -128,39 +128,39 @@ func appendPaging(b []byte, page, size, total int) []byte {
 // appendItem renders one item (p.mu held).
 func (s *Server) appendItem(b []byte, c *call, p *payout, it *item) []byte {
 	b = append(b, `{"itemExternalId":`...)
-	b = appendString(b, it.externalID)
+	b = iyzico.AppendJSONString(b, it.externalID)
 	b = append(b, `,"referenceCode":`...)
-	b = appendString(b, it.ref.String())
+	b = iyzico.AppendJSONString(b, it.ref.String())
 	b = append(b, `,"recipientType":`...)
-	b = appendString(b, it.recipientType)
+	b = iyzico.AppendJSONString(b, it.recipientType)
 	b = append(b, `,"recipientInfo":`...)
-	b = appendString(b, it.recipientInfo)
+	b = iyzico.AppendJSONString(b, it.recipientInfo)
 	if it.recipientName != "" {
 		b = append(b, `,"recipientName":`...)
-		b = appendString(b, it.recipientName)
+		b = iyzico.AppendJSONString(b, it.recipientName)
 	}
 	if it.description != "" {
 		b = append(b, `,"description":`...)
-		b = appendString(b, it.description)
+		b = iyzico.AppendJSONString(b, it.description)
 	}
 	b = append(b, `,"itemStatus":`...)
-	b = appendString(b, it.status)
+	b = iyzico.AppendJSONString(b, it.status)
 	b = append(b, `,"errorMessages":[`...)
 	for n, m := range p.itemMessages(it) {
 		if n > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, m.text(c.locale))
+		b = iyzico.AppendJSONString(b, m.text(c.locale))
 	}
 	b = append(b, `],"totalAmount":`...)
 	b = appendMoney(b, it.amount)
 	b = append(b, `,"commissionAmount":`...)
 	b = appendMoney(b, it.commission)
 	b = append(b, `,"currencyCode":`...)
-	b = appendString(b, it.currency)
+	b = iyzico.AppendJSONString(b, it.currency)
 	if !s.omitRequestID {
 		b = append(b, `,"massPayoutRequestId":`...)
-		b = appendString(b, p.requestIDText)
+		b = iyzico.AppendJSONString(b, p.requestIDText)
 	}
 	return append(b, '}')
 }
@@ -201,7 +201,7 @@ func (s *Server) handleBalance(c *call) answer {
 	s.balMu.Unlock()
 	b := c.envelope(make([]byte, 0, 160), iyzico.StatusSuccess, "", nil)
 	b = append(b, `,"balance":`...)
-	b = appendString(b, bal.String())
+	b = iyzico.AppendJSONString(b, bal.String())
 	b = append(b, '}')
 	c.outcome = "success"
 	return answer{status: http.StatusOK, body: b}

@@ -180,10 +180,10 @@ func TestRetrieveItem(t *testing.T) {
 
 func TestAppendString(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"b\s`, "tab\tnl\ncr\r\x00\x1f", "Çağrı", "bad\xff\xfeutf8", "\u2028\u2029", "<&>"} {
-		b := appendString(nil, s)
+		b := iyzico.AppendJSONString(nil, s)
 		var got string
 		if err := json.Unmarshal(b, &got); err != nil {
-			t.Errorf("appendString(%q) = %s: %v", s, b, err)
+			t.Errorf("iyzico.AppendJSONString(%q) = %s: %v", s, b, err)
 			continue
 		}
 		want := strings.ToValidUTF8(s, "\uFFFD")
@@ -191,7 +191,7 @@ func TestAppendString(t *testing.T) {
 			want = "bad\uFFFD\uFFFDutf8"
 		}
 		if got != want {
-			t.Errorf("appendString(%q) decodes to %q, want %q", s, got, want)
+			t.Errorf("iyzico.AppendJSONString(%q) decodes to %q, want %q", s, got, want)
 		}
 	}
 }
