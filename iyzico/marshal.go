@@ -73,9 +73,9 @@ func appendItem(b []byte, it *Item) []byte {
 
 const hexDigits = "0123456789abcdef"
 
-// AppendJSONString appends s as a JSON string as encoding/json writes it with HTML escaping: short escapes for \ " \b \f
-// \n \r \t, \u00XX for other control bytes and < > &, \ufffd for invalid UTF-8, and \u2028,
-// \u2029 escaped.
+// AppendJSONString appends s as a JSON string as encoding/json writes it with HTML escaping:
+// short escapes for \ " \b \f \n \r \t, \u00XX for other control bytes and < > &, \ufffd for
+// invalid UTF-8, and \u2028, \u2029 escaped.
 func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0

@@ -125,4 +125,3 @@ func (c *call) failWith(status int, code iyzico.Code, m *msg) answer {
 	b := c.envelope(make([]byte, 0, 192), iyzico.StatusFailure, code, m)
 	return answer{status: status, body: append(b, '}')}
 }
-
