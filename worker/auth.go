@@ -18,12 +18,7 @@ import (
 // chunk iyzico accepted.
 func HandleAuth(p *Pipeline) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
-		ref, err := tasks.Decode[tasks.Chunk](t)
-		if err != nil {
-			return permanent(err)
-		}
-		log := p.chunkLog(ref)
-		c, err := p.Store.GetChunk(ctx, ref.Batch, ref.Seq)
+		c, log, err := p.loadChunk(ctx, t)
 		if err != nil {
 			return err
 		}
@@ -142,12 +137,7 @@ func (p *Pipeline) schedulePoll(ctx context.Context, c *batch.Chunk) error {
 // poll until every item is final. After POLL_FOR without final statuses the chunk becomes UNKNOWN.
 func HandlePoll(p *Pipeline) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
-		ref, err := tasks.Decode[tasks.Chunk](t)
-		if err != nil {
-			return permanent(err)
-		}
-		log := p.chunkLog(ref)
-		c, err := p.Store.GetChunk(ctx, ref.Batch, ref.Seq)
+		c, log, err := p.loadChunk(ctx, t)
 		if err != nil {
 			return err
 		}
@@ -173,7 +163,7 @@ func HandlePoll(p *Pipeline) asynq.HandlerFunc {
 			return p.finalizeIfDue(ctx, c.Batch)
 		}
 		if !c.AuthorizedAt.IsZero() && p.PollFor > 0 && p.now().Sub(c.AuthorizedAt) > p.PollFor {
-			return p.MarkUnknown(ctx, ref, []string{batch.ChunkAuthorized}, fmt.Sprintf("the bank's final answer did not arrive within POLL_FOR (%s); run reconcile later", p.PollFor))
+			return p.MarkUnknown(ctx, tasks.Chunk{Batch: c.Batch, Seq: c.Seq}, []string{batch.ChunkAuthorized}, fmt.Sprintf("the bank's final answer did not arrive within POLL_FOR (%s); run reconcile later", p.PollFor))
 		}
 		log.Debug().Int("poll", c.Polls).Msg("items still moving; polling again")
 		return p.schedulePoll(ctx, c)

@@ -7,7 +7,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
 	"github.com/masspayout/masspayout/iyzico"
-	"github.com/masspayout/masspayout/tasks"
 )
 
 // HandleCancel is the payout:cancel handler: it cancels a chunk still in INIT at iyzico; its INIT
@@ -15,12 +14,7 @@ import (
 // is no longer INIT) the handler reads the payout back and adopts what iyzico holds.
 func HandleCancel(p *Pipeline) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
-		ref, err := tasks.Decode[tasks.Chunk](t)
-		if err != nil {
-			return permanent(err)
-		}
-		log := p.chunkLog(ref)
-		c, err := p.Store.GetChunk(ctx, ref.Batch, ref.Seq)
+		c, log, err := p.loadChunk(ctx, t)
 		if err != nil {
 			return err
 		}

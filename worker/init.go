@@ -46,6 +46,22 @@ func (p *Pipeline) now() time.Time {
 	return time.Now()
 }
 
+// loadChunk decodes a chunk task and reads its chunk. A payload that cannot be decoded, or a chunk
+// the ledger does not hold (its batch expired or Redis lost it), is permanent: retrying cannot help.
+func (p *Pipeline) loadChunk(ctx context.Context, t *asynq.Task) (*batch.Chunk, zerolog.Logger, error) {
+	ref, err := tasks.Decode[tasks.Chunk](t)
+	if err != nil {
+		return nil, p.Log, permanent(err)
+	}
+	log := p.chunkLog(ref)
+	c, err := p.Store.GetChunk(ctx, ref.Batch, ref.Seq)
+	if errors.Is(err, batch.ErrNotFound) {
+		log.Error().Str("type", t.Type()).Msg("task for a chunk the ledger does not hold; check the batch, run reconcile")
+		return nil, log, permanent(err)
+	}
+	return c, log, err
+}
+
 func (p *Pipeline) chunkLog(c tasks.Chunk) zerolog.Logger {
 	return p.Log.With().Str("batch", c.Batch).Str("chunk", tasks.ChunkExternalID(c.Batch, c.Seq)).Logger()
 }
@@ -61,16 +77,7 @@ var errChangedConcurrently = errors.New("chunk changed by a concurrent attempt")
 // ERROR and skip retries.
 func HandleInit(p *Pipeline) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
-		ref, err := tasks.Decode[tasks.Chunk](t)
-		if err != nil {
-			return permanent(err)
-		}
-		log := p.chunkLog(ref)
-		c, err := p.Store.GetChunk(ctx, ref.Batch, ref.Seq)
-		if errors.Is(err, batch.ErrNotFound) {
-			log.Error().Msg("init task for a chunk the ledger does not hold; run reconcile")
-			return permanent(err)
-		}
+		c, log, err := p.loadChunk(ctx, t)
 		if err != nil {
 			return err
 		}

@@ -50,25 +50,25 @@ func (s *syncBuffer) String() string {
 // rig is one pipeline under test: a private redis-server, the sandbox over real HTTP, the iyzico
 // client, the ledger and a queue client.
 type rig struct {
-	t        testing.TB
-	redis    *redistest.Server
-	rdb      *redis.Client
-	store    *batch.Store
-	queue    *asynq.Client
-	inspect  *asynq.Inspector
-	sandbox  *sandbox.Server
-	client   *iyzico.Client
-	baseURL  string
-	logs     *syncBuffer
-	log      zerolog.Logger
-	results  string
-	topts    tasks.Options
-	auto     bool
-	tot      payrollgen.Totals
+	t       testing.TB
+	redis   *redistest.Server
+	rdb     *redis.Client
+	store   *batch.Store
+	queue   *asynq.Client
+	inspect *asynq.Inspector
+	sandbox *sandbox.Server
+	client  *iyzico.Client
+	baseURL string
+	logs    *syncBuffer
+	log     zerolog.Logger
+	results string
+	topts   tasks.Options
+	auto    bool
+	tot     payrollgen.Totals
 
 	redisOpts []redistest.Option
-	maxRetry int
-	timeout  time.Duration
+	maxRetry  int
+	timeout   time.Duration
 }
 
 type rigOption func(*rig, *sandbox.Options)
