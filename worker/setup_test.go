@@ -163,6 +163,10 @@ func (r *rig) submit(ctx context.Context, path, batchID string, chunkSize int) (
 }
 
 func (r *rig) submitWithProgress(ctx context.Context, path, batchID string, chunkSize int, progress func(batch.SubmitProgress)) (*batch.SubmitResult, error) {
+	return r.submitOptions(ctx, path, batchID, batch.Options{Format: "csv", ChunkSize: chunkSize, Currencies: []string{"TRY", "USD", "EUR"}}, progress)
+}
+
+func (r *rig) submitOptions(ctx context.Context, path, batchID string, o batch.Options, progress func(batch.SubmitProgress)) (*batch.SubmitResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		r.t.Fatal(err)
@@ -170,7 +174,7 @@ func (r *rig) submitWithProgress(ctx context.Context, path, batchID string, chun
 	defer f.Close()
 	return r.store.Submit(ctx, batch.SubmitRequest{
 		File: f, Source: filepath.Base(path), BatchID: batchID,
-		Options:   batch.Options{Format: "csv", ChunkSize: chunkSize, Currencies: []string{"TRY", "USD", "EUR"}},
+		Options:   o,
 		Submitter: "tester", AutoApprove: r.auto,
 		Progress: progress,
 	}, r.queue, r.topts)
