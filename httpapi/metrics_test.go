@@ -1,11 +1,13 @@
 package httpapi
 
 import (
-	"bufio"
 	"bytes"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,45 +15,106 @@ import (
 
 	"github.com/masspayout/masspayout/batch"
 	"github.com/masspayout/masspayout/internal/redistest"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"github.com/shopspring/decimal"
 )
 
-// sampleLine is one line of the text format: name{labels} value.
-var sampleLine = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*")*)?\})? (\S+)$`)
-
-// parseMetrics reads a text-format answer strictly into "name{labels}" → value; a line that is
-// not a comment or a well-formed sample fails the test, and so does a sample without # TYPE.
-func parseMetrics(t *testing.T, body []byte) map[string]float64 {
+// parseMetrics reads a text-format answer with the Prometheus parser (expfmt) into
+// "name{labels}" → value, labels in name order as in the exposition, a histogram as its _bucket
+// (with le), _sum and _count samples. A malformed answer fails the test, and so does a family
+// without # TYPE. Look values up with metricsMap.get, which accepts labels in any order.
+func parseMetrics(t *testing.T, body []byte) metricsMap {
 	t.Helper()
-	out := map[string]float64{}
-	typed := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(body))
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			name, kind, _ := strings.Cut(rest, " ")
-			typed[name] = kind
-			continue
-		}
-		if strings.HasPrefix(line, "# HELP ") {
-			continue
-		}
-		m := sampleLine.FindStringSubmatch(line)
-		if m == nil {
-			t.Fatalf("not a sample line: %q", line)
-		}
-		name := m[1]
-		base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, "_bucket"), "_sum"), "_count")
-		if typed[name] == "" && typed[base] != "histogram" {
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("not the Prometheus text format: %v\n%s", err, body)
+	}
+	out := metricsMap{t: t, v: map[string]float64{}}
+	for name, f := range fams {
+		if f.GetType() == dto.MetricType_UNTYPED {
 			t.Errorf("%s has no # TYPE before it", name)
 		}
-		v, err := strconv.ParseFloat(strings.Replace(m[len(m)-1], "+Inf", "Inf", 1), 64)
-		if err != nil {
-			t.Fatalf("bad value in %q", line)
+		for _, m := range f.GetMetric() {
+			var labels []string
+			for _, lp := range m.GetLabel() {
+				labels = append(labels, lp.GetName()+`="`+labelEscaper.Replace(lp.GetValue())+`"`)
+			}
+			put := func(suffix string, v float64, extra ...string) {
+				out.v[seriesKey(name+suffix, append(append([]string(nil), labels...), extra...))] = v
+			}
+			switch f.GetType() {
+			case dto.MetricType_COUNTER:
+				put("", m.GetCounter().GetValue())
+			case dto.MetricType_GAUGE:
+				put("", m.GetGauge().GetValue())
+			case dto.MetricType_HISTOGRAM:
+				h := m.GetHistogram()
+				for _, b := range h.GetBucket() {
+					put("_bucket", float64(b.GetCumulativeCount()), `le="`+formatBound(b.GetUpperBound())+`"`)
+				}
+				put("_bucket", float64(h.GetSampleCount()), `le="+Inf"`)
+				put("_sum", h.GetSampleSum())
+				put("_count", float64(h.GetSampleCount()))
+			default:
+				put("", m.GetUntyped().GetValue())
+			}
 		}
-		out[name+m[2]] = v
 	}
 	return out
+}
+
+// metricsMap holds a scrape's samples by series key.
+type metricsMap struct {
+	t *testing.T
+	v map[string]float64
+}
+
+// get returns the value of the series written as in the exposition, name{label="value",...},
+// with its labels in any order; 0 when the scrape has no such series.
+func (m metricsMap) get(series string) float64 {
+	m.t.Helper()
+	name, rest, ok := strings.Cut(series, "{")
+	if !ok {
+		return m.v[series]
+	}
+	labels := labelPair.FindAllString(strings.TrimSuffix(rest, "}"), -1)
+	return m.v[seriesKey(name, labels)]
+}
+
+var (
+	labelPair    = regexp.MustCompile(`[a-zA-Z_][a-zA-Z0-9_]*="(\\.|[^"\\])*"`)
+	labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+)
+
+// seriesKey is name{labels} with the labels (name="escaped value") sorted.
+func seriesKey(name string, labels []string) string {
+	if len(labels) == 0 {
+		return name
+	}
+	sort.Strings(labels)
+	return name + "{" + strings.Join(labels, ",") + "}"
+}
+
+func formatBound(v float64) string {
+	if math.IsInf(v, 1) {
+		return "+Inf"
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
+}
+
+// scrape serves GET /metrics from h and returns the answer's body.
+func scrape(t *testing.T, h http.Handler) []byte {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.Bytes()
 }
 
 func TestExposition(t *testing.T) {
@@ -62,13 +125,11 @@ func TestExposition(t *testing.T) {
 	m.ObserveIyzico("init", "200", 30*time.Millisecond)
 	m.ObserveIyzico("init", "200", 2*time.Second)
 	m.ObserveIyzico("auth", "error", time.Minute)
-	c := newCounterVec("x_total", "help with \\ and\nnewline", "l")
-	c.add(1, "a\"b\\c\nd")
-	var buf bytes.Buffer
-	if err := writeFamilies(&buf, []family{m.chunks.family(), m.iyzico.family(), c.family()}); err != nil {
-		t.Fatal(err)
-	}
-	got := parseMetrics(t, buf.Bytes())
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "x_total", Help: "help with \\ and\nnewline"}, []string{"l"})
+	c.WithLabelValues("a\"b\\c\nd").Add(1)
+	m.reg.MustRegister(c)
+	body := scrape(t, m.Handler(nil))
+	got := parseMetrics(t, body)
 	want := map[string]float64{
 		`masspayout_chunks_total{outcome="INIT"}`:                                                   2,
 		`masspayout_chunks_total{outcome="DONE"}`:                                                   1,
@@ -83,12 +144,18 @@ func TestExposition(t *testing.T) {
 		`x_total{l="a\"b\\c\nd"}`: 1,
 	}
 	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %v, want %v", k, got[k], v)
+		if got.get(k) != v {
+			t.Errorf("%s = %v, want %v", k, got.get(k), v)
 		}
 	}
-	if !strings.Contains(buf.String(), "# HELP x_total help with \\\\ and\\nnewline\n") {
-		t.Errorf("help not escaped:\n%s", buf.String())
+	if !strings.Contains(string(body), "# HELP x_total help with \\\\ and\\nnewline\n") {
+		t.Errorf("help not escaped:\n%s", body)
+	}
+	// The Go runtime's and the process's collectors are in the same private registry.
+	for _, k := range []string{"go_goroutines", "process_start_time_seconds"} {
+		if got.get(k) <= 0 {
+			t.Errorf("%s = %v, want > 0", k, got.get(k))
+		}
 	}
 }
 
@@ -111,20 +178,20 @@ func TestMetricsAfterRun(t *testing.T) {
 	got := parseMetrics(t, body)
 	t.Logf("metrics:\n%s", body)
 	for st, n := range final.Counts {
-		if k := `masspayout_rows_total{status="` + st + `"}`; got[k] != float64(n) {
-			t.Errorf("%s = %v, want %d", k, got[k], n)
+		if k := `masspayout_rows_total{status="` + st + `"}`; got.get(k) != float64(n) {
+			t.Errorf("%s = %v, want %d", k, got.get(k), n)
 		}
 	}
 	for st, byCur := range final.Amounts {
 		for cur, a := range byCur {
 			want, _ := decimal.RequireFromString(a.String()).Float64()
-			if k := `masspayout_amount_total{currency="` + cur + `",status="` + st + `"}`; got[k] != want {
-				t.Errorf("%s = %v, want %v", k, got[k], want)
+			if k := `masspayout_amount_total{currency="` + cur + `",status="` + st + `"}`; got.get(k) != want {
+				t.Errorf("%s = %v, want %v", k, got.get(k), want)
 			}
 		}
 	}
 	var rows float64
-	for k, v := range got {
+	for k, v := range got.v {
 		if strings.HasPrefix(k, "masspayout_rows_total{") {
 			rows += v
 		}
@@ -141,16 +208,16 @@ func TestMetricsAfterRun(t *testing.T) {
 		`masspayout_chunks_total{outcome="DONE"}`:                 2,
 		`masspayout_queue_tasks{queue="default",state="pending"}`: 0,
 	} {
-		if got[k] != want {
-			t.Errorf("%s = %v, want %v", k, got[k], want)
+		if got.get(k) != want {
+			t.Errorf("%s = %v, want %v", k, got.get(k), want)
 		}
 	}
-	if got[`masspayout_queue_tasks{queue="default",state="completed"}`] < 4 {
-		t.Errorf("completed tasks = %v, want at least 4", got[`masspayout_queue_tasks{queue="default",state="completed"}`])
+	if got.get(`masspayout_queue_tasks{queue="default",state="completed"}`) < 4 {
+		t.Errorf("completed tasks = %v, want at least 4", got.get(`masspayout_queue_tasks{queue="default",state="completed"}`))
 	}
 	for _, ep := range []string{"init", "auth", "retrieve"} {
-		if k := `masspayout_iyzico_request_duration_seconds_count{endpoint="` + ep + `",code="200"}`; got[k] < 1 {
-			t.Errorf("%s = %v, want at least 1", k, got[k])
+		if k := `masspayout_iyzico_request_duration_seconds_count{endpoint="` + ep + `",code="200"}`; got.get(k) < 1 {
+			t.Errorf("%s = %v, want at least 1", k, got.get(k))
 		}
 	}
 	// Basic auth scrapes too; no credentials do not.
@@ -168,8 +235,8 @@ func TestMetricsRedisDown(t *testing.T) {
 	r.redis.Kill()
 	status, _, body := r.do(request{method: "GET", path: "/metrics", bearer: "reader"})
 	got := parseMetrics(t, body)
-	if status != http.StatusOK || got["masspayout_redis_up"] != 0 {
-		t.Errorf("/metrics with Redis down: %d, redis_up %v", status, got["masspayout_redis_up"])
+	if status != http.StatusOK || got.get("masspayout_redis_up") != 0 {
+		t.Errorf("/metrics with Redis down: %d, redis_up %v", status, got.get("masspayout_redis_up"))
 	}
 }
 

@@ -101,9 +101,10 @@ func cmdServe(ctx context.Context, e env) error {
 	return nil
 }
 
-// workerMetrics is the worker's METRICS_ADDR handler: GET /metrics with the counters of this
-// process (chunk state changes, iyzico request durations). It needs no credentials: it holds no
-// amounts and no personal data, and METRICS_ADDR defaults to loopback.
+// workerMetrics is the worker's METRICS_ADDR handler: GET /metrics with the series of this
+// process (chunk state changes, iyzico request durations, the Go runtime and the process), from
+// the same httpapi.Metrics code as serve's /metrics but without the Redis gauges. It needs no
+// credentials: it holds no amounts and no personal data, and METRICS_ADDR defaults to loopback.
 func workerMetrics(m *httpapi.Metrics) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler(nil))

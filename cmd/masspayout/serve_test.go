@@ -184,8 +184,9 @@ func TestServeAllInOne(t *testing.T) {
 	if status, _ := s.call("GET", "/monitoring/api/queues", basicAuth("rdr", "tok-rdr-1f9a"), "", nil); status != 200 {
 		t.Errorf("asynqmon as a token holder: %d", status)
 	}
+	// The exposition (client_golang) writes each series' labels in name order.
 	status, body = s.call("GET", "/metrics", bearer("tok-rdr-1f9a"), "", nil)
-	for _, want := range []string{`masspayout_chunks_total{outcome="DONE"} 4`, `masspayout_iyzico_request_duration_seconds_count{endpoint="init",code="200"} 4`, `masspayout_rows_total{status="REJECTED"} 4`, `masspayout_batches{status="` + b.Status + `"} 1`} {
+	for _, want := range []string{`masspayout_chunks_total{outcome="DONE"} 4`, `masspayout_iyzico_request_duration_seconds_count{code="200",endpoint="init"} 4`, `masspayout_rows_total{status="REJECTED"} 4`, `masspayout_batches{status="` + b.Status + `"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, body)
 		}
@@ -301,7 +302,7 @@ func TestServeWithWorkers(t *testing.T) {
 	}
 	wm, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{`masspayout_chunks_total{outcome="INIT"}`, `masspayout_iyzico_request_duration_seconds_count{endpoint="auth",code="200"}`} {
+	for _, want := range []string{`masspayout_chunks_total{outcome="INIT"}`, `masspayout_iyzico_request_duration_seconds_count{code="200",endpoint="auth"}`, "go_goroutines "} {
 		if resp.StatusCode != 200 || !strings.Contains(string(wm), want) {
 			t.Errorf("worker /metrics lacks %s: %d\n%s", want, resp.StatusCode, wm)
 		}
