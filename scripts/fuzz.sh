@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in the module for a short time each (default 10s): `scripts/fuzz.sh 30s`.
+# Runs every fuzz target in the module for a short while each (default 100000 executions): `scripts/fuzz.sh 30s` or `scripts/fuzz.sh 100000x`.
 set -euo pipefail
-fuzztime=${1:-10s}
+fuzztime=${1:-100000x}
 cd "$(dirname "$0")/.."
 found=0
 for pkg in $(go list ./...); do
