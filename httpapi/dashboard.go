@@ -23,7 +23,7 @@ var staticFS embed.FS
 
 // pages are the dashboard's parsed templates, each with the layout.
 type pages struct {
-	list, batch, problem *template.Template
+	list, batch, schedules, problem *template.Template
 }
 
 var pageFuncs = template.FuncMap{
@@ -31,11 +31,13 @@ var pageFuncs = template.FuncMap{
 	"when":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 }
 
-func parsePages() *pages {
+// parsePages parses the pages; schedules says the scheduled runs page is there, for the links.
+func parsePages(schedules bool) *pages {
 	parse := func(name string) *template.Template {
-		return template.Must(template.New("layout.html").Funcs(pageFuncs).ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+		return template.Must(template.New("layout.html").Funcs(pageFuncs).Funcs(navFuncs(schedules)).
+			ParseFS(templateFS, "templates/layout.html", "templates/"+name))
 	}
-	return &pages{list: parse("list.html"), batch: parse("batch.html"), problem: parse("problem.html")}
+	return &pages{list: parse("list.html"), batch: parse("batch.html"), schedules: parse("schedules.html"), problem: parse("problem.html")}
 }
 
 // pageData is what every page template gets.

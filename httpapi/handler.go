@@ -1,7 +1,8 @@
 // Package httpapi is masspayout's HTTP surface: the REST API for upstream payroll systems
-// (/v1/batches, described by the embedded openapi.yaml), the batch dashboard at /, asynqmon at
-// /monitoring/, Prometheus metrics at /metrics and the /healthz and /readyz probes. NewHandler
-// wires them; routes.go is the one registry of routes.
+// (/v1/batches, described by the embedded openapi.yaml), the batch dashboard at / (with a
+// schedule file, the scheduled runs at /schedules), asynqmon at /monitoring/, Prometheus metrics
+// at /metrics and the /healthz and /readyz probes. NewHandler wires them; routes.go is the one
+// registry of routes.
 //
 // Authentication: the API takes "Authorization: Bearer <token>" (API_TOKENS); the dashboard and
 // asynqmon take HTTP basic auth, either the dashboard user (UI_USERNAME/UI_PASSWORD, role read) or
@@ -18,6 +19,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/schedule"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/rs/zerolog"
 )
@@ -45,6 +47,11 @@ type Deps struct {
 	CSRFKey []byte
 	// Refresh is how often the dashboard reloads while a batch moves; default 5s.
 	Refresh time.Duration
+	// Schedules (SCHEDULE_FILE) and ScheduleRuns, both set, add the scheduled runs page
+	// (/schedules, linked from the batch list): each schedule's next run and its last runs.
+	// Either nil: no page.
+	Schedules    *schedule.File
+	ScheduleRuns ScheduleRuns
 }
 
 // NewHandler returns the HTTP handler of masspayout serve.

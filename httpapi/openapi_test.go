@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/schedule"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 	"gopkg.in/yaml.v3"
@@ -28,8 +29,13 @@ func registeredRoutes(t *testing.T) []string {
 	auth, _ := NewAuth(AuthOptions{Open: true})
 	mon := NewMonitor(MonitorOptions{Redis: asynq.RedisClientOpt{Addr: "127.0.0.1:1"}})
 	t.Cleanup(func() { mon.Close() })
+	sf, err := schedule.Parse(strings.NewReader("schedules:\n  - name: payroll\n    when: last-business-day 10:00\n    source: inbox/*.csv\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := &recorder{}
-	addRoutes(rec, Deps{Log: zerolog.Nop(), Store: batch.NewStore(rdb, 0), Auth: auth, Monitor: mon, Metrics: NewMetrics()})
+	addRoutes(rec, Deps{Log: zerolog.Nop(), Store: batch.NewStore(rdb, 0), Auth: auth, Monitor: mon, Metrics: NewMetrics(),
+		Schedules: sf, ScheduleRuns: schedule.NewHistory(rdb, 0)})
 	return rec.patterns
 }
 

@@ -10,7 +10,8 @@ type router interface {
 // addRoutes is the one registry of HTTP routes. Every route is in openapi.yaml.
 func addRoutes(mux router, d Deps) {
 	log, store, q, topts, au := d.Log, d.Store, d.Queue, d.TaskOptions, d.Auth
-	pg := parsePages()
+	schedules := d.Schedules != nil && d.ScheduleRuns != nil
+	pg := parsePages(schedules)
 	c := newCSRF(d.CSRFKey)
 
 	// REST API (Bearer tokens).
@@ -35,6 +36,9 @@ func addRoutes(mux router, d Deps) {
 	mux.Handle("GET /batches/{id}/report.csv", au.browser(RoleRead, handleReport(log, store)))
 	mux.Handle("POST /batches/{id}/approve", au.browser(RoleApprove, c.protect(handleDashboardAction(log, pg, approveForm(store, q, topts, d.FourEyes)))))
 	mux.Handle("POST /batches/{id}/cancel", au.browser(RoleApprove, c.protect(handleDashboardAction(log, pg, cancelForm(store, q, topts)))))
+	if schedules {
+		mux.Handle("GET /schedules", au.browser(RoleRead, handleDashboardSchedules(log, d.Schedules, d.ScheduleRuns, pg)))
+	}
 	mux.Handle("GET /static/", handleStatic())
 	if d.Monitor != nil {
 		mux.Handle(MonitorPath+"/", au.browser(RoleRead, guardMonitor(d.Monitor)))

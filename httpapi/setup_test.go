@@ -20,6 +20,7 @@ import (
 	"github.com/masspayout/masspayout/internal/redistest"
 	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/iyzico/sandbox"
+	"github.com/masspayout/masspayout/schedule"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/masspayout/masspayout/worker"
 	"github.com/redis/go-redis/v9"
@@ -87,12 +88,16 @@ type rig struct {
 	log     zerolog.Logger
 	uploads string // Submit.TempDir
 	rw      bool   // asynqmon read-write
+	// schedules, when set, is the dashboard's schedule file, with its history on the rig's Redis.
+	schedules *schedule.File
+	history   *schedule.History
 }
 
 type rigOption func(*rig)
 
-func withDeps(f func(*Deps)) rigOption { return func(r *rig) { f(&r.deps) } }
-func withMonitorReadWrite() rigOption  { return func(r *rig) { r.rw = true } }
+func withDeps(f func(*Deps)) rigOption         { return func(r *rig) { f(&r.deps) } }
+func withMonitorReadWrite() rigOption          { return func(r *rig) { r.rw = true } }
+func withSchedules(f *schedule.File) rigOption { return func(r *rig) { r.schedules = f } }
 func withRedis(opts ...redistest.Option) rigOption {
 	return func(r *rig) { r.redis = redistest.Start(r.t, opts...) }
 }
@@ -130,6 +135,10 @@ func setup(t *testing.T, opts ...rigOption) *rig {
 		t.Fatal(err)
 	}
 	r.deps.Store, r.deps.Queue = r.store, r.queue
+	if r.schedules != nil {
+		r.history = schedule.NewHistory(r.rdb, 0)
+		r.deps.Schedules, r.deps.ScheduleRuns = r.schedules, r.history
+	}
 	if r.deps.Monitor == nil {
 		r.monitor = NewMonitor(MonitorOptions{Redis: asynq.RedisClientOpt{Addr: r.redis.Addr}, ReadWrite: r.rw})
 		t.Cleanup(func() { r.monitor.Close() })

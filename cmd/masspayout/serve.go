@@ -10,12 +10,14 @@ import (
 
 	"github.com/masspayout/masspayout/httpapi"
 	"github.com/masspayout/masspayout/payoutfile"
+	"github.com/masspayout/masspayout/schedule"
 	"github.com/rs/zerolog"
 )
 
 // cmdServe runs the HTTP surface — the API, the batch dashboard, asynqmon at /monitoring/,
 // /metrics and the probes — on HTTP_ADDR until interrupted, then shuts down gracefully. It prints
-// "listening on http://ADDR" once bound.
+// "listening on http://ADDR" once bound. With SCHEDULE_FILE set, the dashboard also shows the
+// scheduled runs at /schedules (an invalid file stops it, exit 2).
 //
 // With REDIS_URL unset it is the all-in-one development server: an embedded Redis, the built-in
 // iyzico sandbox (unless IYZICO_BASE_URL is set) and the workers in this process, so that
@@ -66,6 +68,16 @@ func cmdServe(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
+	// With SCHEDULE_FILE the dashboard shows the scheduled runs (read-only; the scheduler runs
+	// them). An invalid file stops start-up, as it stops the scheduler's.
+	var schedules *schedule.File
+	var scheduleRuns httpapi.ScheduleRuns
+	if a.cfg.ScheduleFile != "" {
+		if schedules, err = schedule.Load(a.cfg.ScheduleFile); err != nil {
+			return withExit(exitUsage, fmt.Errorf("SCHEDULE_FILE: %w", err))
+		}
+		scheduleRuns = schedule.NewHistory(a.rdb, schedule.DefaultHistoryLength)
+	}
 	monitor := httpapi.NewMonitor(httpapi.MonitorOptions{Redis: a.redisOpt, ReadWrite: a.cfg.UIReadWrite, PrometheusURL: a.cfg.PrometheusURL})
 	defer monitor.Close()
 	h := httpapi.NewHandler(httpapi.Deps{
@@ -86,6 +98,8 @@ func cmdServe(ctx context.Context, e env) error {
 		Monitor:       monitor,
 		Metrics:       metrics,
 		CSRFKey:       csrfKey,
+		Schedules:     schedules,
+		ScheduleRuns:  scheduleRuns,
 		// The dashboard reloads as often as the workers look at iyzico, within 1s to 5s.
 		Refresh: min(max(a.cfg.PollInterval, time.Second), 5*time.Second),
 	})

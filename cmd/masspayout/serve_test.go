@@ -312,6 +312,45 @@ func TestServeWithWorkers(t *testing.T) {
 	}
 }
 
+// TestServeSchedules: with SCHEDULE_FILE, serve's dashboard shows each schedule and the run
+// "masspayout scheduler run" recorded, its batch linked; an invalid file stops serve (exit 2).
+func TestServeSchedules(t *testing.T) {
+	dir, _, env := schedulerDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "inbox", "payroll-october.csv"), []byte(schedulerCSV), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := runSchedulerCmd(t, env, "run", "payroll", "--period", "2026-10", "--as", "tester"); err != nil {
+		t.Fatalf("scheduler run: %v\n%s", err, errOut)
+	}
+	env["HTTP_ADDR"], env["RESULTS_DIR"], env["API_TOKENS"] = "127.0.0.1:0", t.TempDir(), testTokens
+	env["UI_USERNAME"], env["UI_PASSWORD"] = "ops", "ops-pass-77"
+	s := startServe(t, env)
+	ops := basicAuth("ops", "ops-pass-77")
+	status, body := s.call("GET", "/schedules", ops, "", nil)
+	page := string(body)
+	for _, want := range []string{`id="schedule-payroll"`, `id="schedule-rent"`, "Next run", `<span class="status ok">SUBMITTED</span>`,
+		`<a href="/batches/payroll-2026-10">payroll-2026-10</a>`, "<td>manual</td>", "No runs recorded yet."} {
+		if status != 200 || !strings.Contains(page, want) {
+			t.Errorf("/schedules lacks %s: %d\n%s", want, status, page)
+		}
+	}
+	if status, _ := s.call("GET", "/batches/payroll-2026-10", ops, "", nil); status != 200 {
+		t.Errorf("the scheduled batch's page: %d", status)
+	}
+	if _, body := s.call("GET", "/", ops, "", nil); !strings.Contains(string(body), `href="/schedules"`) {
+		t.Errorf("the batch list does not link to /schedules:\n%s", body)
+	}
+	if err := s.stop(); err != nil {
+		t.Errorf("serve: %v", err)
+	}
+
+	env["SCHEDULE_FILE"] = "testdata/scheduler/invalid.yaml"
+	c := &cli{t: t, env: env}
+	if _, errs, code := c.run(context.Background(), "serve"); code != exitUsage || !strings.Contains(errs, "SCHEDULE_FILE") || !strings.Contains(errs, "line 4") {
+		t.Errorf("serve with an invalid schedule file: exit %d\n%s", code, errs)
+	}
+}
+
 // TestServeBrowser drives the dashboard with headless Chromium: a batch submitted over the API is
 // approved with the dashboard's button, reaches its final status on the page, and the report
 // downloaded from the page equals the ledger's. It skips without /usr/bin/chromium unless
@@ -330,6 +369,7 @@ func TestServeBrowser(t *testing.T) {
 	s := startServe(t, map[string]string{
 		"HTTP_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "POLL_INTERVAL": "100ms", "CHUNK_SIZE": "10",
 		"API_TOKENS": testTokens, "IYZICO_RATE_LIMIT": "0", "APPROVAL_FOUR_EYES": "true",
+		"SCHEDULE_FILE": "testdata/scheduler/schedule.yaml",
 	})
 	path, tot := writePayroll(t, 25, 6, 17)
 	file, _ := os.ReadFile(path)
@@ -455,6 +495,19 @@ func TestServeBrowser(t *testing.T) {
 	recs, err := csv.NewReader(bytes.NewReader(got)).ReadAll()
 	if err != nil || len(recs) != tot.Rows+1 {
 		t.Errorf("downloaded report: %d records, %v; want %d", len(recs), err, tot.Rows+1)
+	}
+
+	// The batch list links to the scheduled runs (SCHEDULE_FILE), which show the next run.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(login+"/"),
+		chromedp.Click(chromedp.ID("schedules-link")),
+		chromedp.WaitVisible(chromedp.ID("schedule-payroll")),
+	); err != nil {
+		t.Fatalf("scheduled runs page: %v", err)
+	}
+	next, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#schedule-payroll .next-run`)))
+	if err != nil || !strings.Contains(next, "period 20") || !strings.Contains(next, "+03:00") {
+		t.Errorf("payroll's next run shows %q (%v)", next, err)
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("browser test ran out of time")
