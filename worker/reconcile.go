@@ -27,7 +27,8 @@ func (c ReconcileChange) String() string {
 
 // Reconcile re-reads every chunk of a batch from iyzico by externalMassPayoutId and repairs the
 // ledger: chunks iyzico holds get iyzico's states (UNKNOWN chunks resolved, missing item outcomes
-// filled), chunks iyzico has never seen that were UNKNOWN go back to PENDING with a new init task,
+// filled), chunks iyzico has never seen that were UNKNOWN go back to PENDING with a new init task
+// (PENDING ones get a new init task too, in case theirs was lost),
 // and the follow-up steps (auth for an approved batch, cancel for a canceled one, polls for
 // authorized chunks, finalize) are enqueued under fresh task IDs. It changes nothing when the
 // ledger already agrees with iyzico, so it is safe to run any time, any number of times.
@@ -84,8 +85,15 @@ func (p *Pipeline) reconcileChunk(ctx context.Context, b *batch.Batch, c *batch.
 				return nil, err
 			}
 			return &ReconcileChange{Chunk: c.ExternalID(), From: batch.ChunkUnknown, To: batch.ChunkPending, Detail: "iyzico has never seen it: init enqueued again"}, nil
-		case batch.ChunkPending, batch.ChunkError:
-			return nil, nil // on its way (or refused before iyzico created it)
+		case batch.ChunkPending:
+			// Its init task may be lost (archived after a failure to record UNKNOWN, or gone with
+			// Redis data): enqueue it again; a duplicate is harmless, the handler reads back first.
+			if err := batch.Enqueue(ctx, p.Queue, tasks.NewInitTask(ref, topts)); err != nil {
+				return nil, err
+			}
+			return &ReconcileChange{Chunk: c.ExternalID(), From: c.State, To: c.State, Detail: "not at iyzico yet: init enqueued again"}, nil
+		case batch.ChunkError:
+			return nil, nil // refused before iyzico created it
 		}
 		return &ReconcileChange{Chunk: c.ExternalID(), From: c.State, To: c.State, Detail: "the ledger holds it but iyzico does not know this externalId; ask iyzico before acting"}, nil
 	}

@@ -234,3 +234,23 @@ func TestReconcileResendsWhatIyzicoNeverSaw(t *testing.T) {
 		s.SetFaults(sandbox.Faults{ServerErrorRate: 1, Endpoints: []string{sandbox.EndpointInit}})
 	}, func(n, _ int) bool { return n == 0 })
 }
+
+// TestReconcileRequeuesLostInitTasks: a chunk left PENDING without any task (its task lost with
+// Redis data, say) is enqueued again by reconcile and completes.
+func TestReconcileRequeuesLostInitTasks(t *testing.T) {
+	r := setup(t)
+	path, tot := r.payroll(150, 0, 15)
+	b := r.mustSubmit(path, "lost", 50)
+	if n, err := r.inspect.DeleteAllPendingTasks("default"); err != nil || n != b.ChunksTotal {
+		t.Fatalf("deleted %d pending tasks (%v), want %d", n, err, b.ChunksTotal)
+	}
+	r.startWorkers(2)
+	changes, err := r.pipeline().Reconcile(context.Background(), b.ID)
+	if err != nil || len(changes) != b.ChunksTotal {
+		t.Fatalf("reconcile = %v, %v; want one change per chunk", changes, err)
+	}
+	b = r.waitFor(b.ID, 30*time.Second, "awaiting approval", initPhaseReported)
+	if st := r.checkInvariants(b.ID, tot); st[iyzico.ItemInit] != tot.Valid {
+		t.Errorf("statuses %v", st)
+	}
+}
