@@ -105,6 +105,15 @@ func (a *app) connectRedis(ctx context.Context, embeddedOK bool, command string)
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		return fmt.Errorf("Redis does not answer: %w; check REDIS_URL and that Redis is running", err)
 	}
+	if !a.cfg.EmbeddedRedis() {
+		// The ledger lives in Redis: say loudly when it would not survive a restart or memory pressure.
+		if ok, detail := batch.Durability(pctx, rdb); !ok {
+			a.log.Warn().Str("redis", detail).Msg("Redis is not persistent; see deploy/redis.conf")
+		}
+		if ok, detail := batch.EvictionSafe(pctx, rdb); !ok {
+			a.log.Warn().Str("redis", detail).Msg("Redis may evict keys; see deploy/redis.conf")
+		}
+	}
 	return nil
 }
 
