@@ -43,8 +43,7 @@ type Chunk struct {
 	Polls        int       // polls scheduled so far
 	Updated      time.Time
 
-	req         *iyzico.InitRequest // decoded body, lazily
-	reportItems string              // ReportItems in the ledger's compact form
+	reportItems string // ReportItems in the ledger's compact form
 }
 
 // ReportItems returns what the report shows of each item (recipient info masked).
@@ -58,18 +57,6 @@ func (c *Chunk) ReportItems() ([]ReportItem, error) {
 
 // ExternalID is the chunk's iyzico externalId.
 func (c *Chunk) ExternalID() string { return tasks.ChunkExternalID(c.Batch, c.Seq) }
-
-// Request returns the decoded init request body.
-func (c *Chunk) Request() (*iyzico.InitRequest, error) {
-	if c.req == nil {
-		var r iyzico.InitRequest
-		if err := json.Unmarshal(c.Body, &r); err != nil {
-			return nil, fmt.Errorf("chunk %s: decode stored body: %w", c.ExternalID(), err)
-		}
-		c.req = &r
-	}
-	return c.req, nil
-}
 
 // Statuses returns each item's status (PENDING before any outcome was recorded).
 func (c *Chunk) Statuses() []string {
@@ -330,28 +317,27 @@ func (s *Store) Apply(ctx context.Context, c *Chunk, ch Change) (Progress, error
 // countDeltas returns the counts-hash deltas (n:<STATUS> rows, m:<STATUS>:<CUR> minor units) of
 // moving c's items from their current statuses to the new outcomes.
 func countDeltas(c *Chunk, next []Outcome) (map[string]int64, error) {
-	req, err := c.Request()
+	items, err := c.ReportItems()
 	if err != nil {
 		return nil, err
 	}
-	if len(req.Items) != len(c.Rows) {
-		return nil, fmt.Errorf("chunk %s: body has %d items for %d rows", c.ExternalID(), len(req.Items), len(c.Rows))
-	}
 	old := c.Statuses()
 	d := map[string]int64{}
-	for i, it := range req.Items {
+	for i, it := range items {
 		from, to := old[i], next[i].Status
 		if from == to {
 			continue
 		}
-		minor, err := minorUnits(it.Amount)
-		if err != nil {
-			return nil, fmt.Errorf("chunk %s item %d: %w", c.ExternalID(), i, err)
+		// The stored amount has exactly the currency's minor-unit digits, so its digits are the
+		// amount in minor units.
+		minor, scale, ok := parseUnits(it.Amount)
+		if want, known := payoutfile.MinorUnits(it.Currency); !ok || !known || scale != want {
+			return nil, fmt.Errorf("chunk %s item %d: stored amount %q %s is not in minor units", c.ExternalID(), i, it.Amount, it.Currency)
 		}
 		d["n:"+from]--
 		d["n:"+to]++
-		d["m:"+from+":"+it.Amount.Currency] -= minor
-		d["m:"+to+":"+it.Amount.Currency] += minor
+		d["m:"+from+":"+it.Currency] -= minor
+		d["m:"+to+":"+it.Currency] += minor
 	}
 	return d, nil
 }

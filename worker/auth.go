@@ -93,7 +93,10 @@ func (p *Pipeline) readBackAuth(ctx context.Context, log zerolog.Logger, c *batc
 		_ = p.Store.SetLastError(ctx, c, err.Error())
 		return true, fmt.Errorf("read back chunk %s: %w", c.ExternalID(), err)
 	}
-	outcomes, state := adoptedOutcomes(c, summary, items)
+	outcomes, state, err := adoptedOutcomes(c, summary, items)
+	if err != nil {
+		return true, permanent(err)
+	}
 	if state == batch.ChunkInit {
 		log.Info().Msg("payout still INIT at iyzico; sending auth")
 		return false, nil
@@ -149,7 +152,10 @@ func HandlePoll(p *Pipeline) asynq.HandlerFunc {
 			log.Warn().Err(err).Int("poll", c.Polls).Msg("poll failed")
 			return fmt.Errorf("poll chunk %s: %w", c.ExternalID(), err)
 		}
-		outcomes, _ := adoptedOutcomes(c, summary, items)
+		outcomes, _, err := adoptedOutcomes(c, summary, items)
+		if err != nil {
+			return permanent(err)
+		}
 		keepKnown(c, outcomes) // an item missing from this read keeps what we knew
 		state := chunkStateFrom(payoutStatus(summary), outcomes)
 		if state == batch.ChunkInit || state == batch.ChunkUnknown || state == batch.ChunkPending {

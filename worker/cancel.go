@@ -33,7 +33,10 @@ func HandleCancel(p *Pipeline) asynq.HandlerFunc {
 			if rerr != nil {
 				return fmt.Errorf("cancel chunk %s: read back: %w", c.ExternalID(), rerr)
 			}
-			outcomes, state := adoptedOutcomes(c, summary, items)
+			outcomes, state, aerr := adoptedOutcomes(c, summary, items)
+			if aerr != nil {
+				return permanent(aerr)
+			}
 			if state == batch.ChunkInit {
 				return permanent(fmt.Errorf("cancel chunk %s: iyzico refused and still holds it in INIT: %w", c.ExternalID(), err))
 			}

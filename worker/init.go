@@ -103,7 +103,14 @@ func HandleInit(p *Pipeline) asynq.HandlerFunc {
 		if err != nil {
 			return p.initFailed(ctx, log, c, err)
 		}
-		outcomes, state := initOutcomes(c, resp)
+		if resp.RequestID == "" {
+			// Without a requestId the payout cannot be authorized; the next attempt reads it back.
+			return fmt.Errorf("init chunk %s: iyzico answered success without a requestId", c.ExternalID())
+		}
+		outcomes, state, err := initOutcomes(c, resp)
+		if err != nil {
+			return permanent(err)
+		}
 		if _, err := p.apply(ctx, c, batch.Change{State: state, Outcomes: outcomes, RequestID: resp.RequestID, PayoutStatus: iyzico.PayoutInit}); err != nil {
 			return err
 		}
@@ -114,15 +121,18 @@ func HandleInit(p *Pipeline) asynq.HandlerFunc {
 
 // initOutcomes turns an init answer into item outcomes: INVALID for iyzico's invalidItems, INIT
 // for the rest. A chunk with no valid item needs no auth: it is DONE.
-func initOutcomes(c *batch.Chunk, resp *iyzico.InitResponse) ([]batch.Outcome, string) {
+func initOutcomes(c *batch.Chunk, resp *iyzico.InitResponse) ([]batch.Outcome, string, error) {
 	invalid := make(map[string]iyzico.InvalidItem, len(resp.InvalidItems))
 	for _, ii := range resp.InvalidItems {
 		invalid[ii.ExternalID] = ii
 	}
-	req, _ := c.Request()
-	out := make([]batch.Outcome, len(req.Items))
+	items, err := c.ReportItems()
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]batch.Outcome, len(items))
 	valid := 0
-	for i, it := range req.Items {
+	for i, it := range items {
 		if ii, bad := invalid[it.ItemExternalID]; bad {
 			out[i] = batch.Outcome{Status: iyzico.ItemInvalid, Code: string(ii.ErrorCode), Message: ii.ErrorMessage}
 			continue
@@ -131,9 +141,9 @@ func initOutcomes(c *batch.Chunk, resp *iyzico.InitResponse) ([]batch.Outcome, s
 		valid++
 	}
 	if valid == 0 {
-		return out, batch.ChunkDone
+		return out, batch.ChunkDone, nil
 	}
-	return out, batch.ChunkInit
+	return out, batch.ChunkInit, nil
 }
 
 // initFailed records a failed init call and turns it into the handler's result.
@@ -257,7 +267,10 @@ func (p *Pipeline) adopt(ctx context.Context, log zerolog.Logger, c *batch.Chunk
 			return true, fmt.Errorf("re-send chunk %s: %w", c.ExternalID(), err)
 		}
 	}
-	outcomes, state := adoptedOutcomes(c, summary, items)
+	outcomes, state, err := adoptedOutcomes(c, summary, items)
+	if err != nil {
+		return true, permanent(err)
+	}
 	if _, err := p.apply(ctx, c, batch.Change{State: state, Outcomes: outcomes, RequestID: requestID, PayoutStatus: payoutStatus(summary)}); err != nil {
 		return true, err
 	}
@@ -320,14 +333,17 @@ func payoutStatus(s *iyzico.MassPayoutSummary) string {
 
 // adoptedOutcomes maps iyzico's items onto the chunk's items by itemExternalId and derives the
 // chunk's state. An item iyzico does not list stays UNKNOWN: it is reported, never guessed.
-func adoptedOutcomes(c *batch.Chunk, s *iyzico.MassPayoutSummary, items []iyzico.ItemDetail) ([]batch.Outcome, string) {
+func adoptedOutcomes(c *batch.Chunk, s *iyzico.MassPayoutSummary, items []iyzico.ItemDetail) ([]batch.Outcome, string, error) {
 	byID := make(map[string]*iyzico.ItemDetail, len(items))
 	for i := range items {
 		byID[items[i].ItemExternalID] = &items[i]
 	}
-	req, _ := c.Request()
-	out := make([]batch.Outcome, len(req.Items))
-	for i, it := range req.Items {
+	ours, err := c.ReportItems()
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]batch.Outcome, len(ours))
+	for i, it := range ours {
 		d, ok := byID[it.ItemExternalID]
 		if !ok {
 			out[i] = batch.Outcome{Status: batch.RowUnknown, Message: "iyzico did not list this item"}
@@ -335,7 +351,7 @@ func adoptedOutcomes(c *batch.Chunk, s *iyzico.MassPayoutSummary, items []iyzico
 		}
 		out[i] = itemOutcome(d)
 	}
-	return out, chunkStateFrom(payoutStatus(s), out)
+	return out, chunkStateFrom(payoutStatus(s), out), nil
 }
 
 // itemOutcome is the ledger's view of one iyzico item.

@@ -100,7 +100,10 @@ func (p *Pipeline) reconcileChunk(ctx context.Context, b *batch.Batch, c *batch.
 	if err != nil {
 		return nil, err
 	}
-	outcomes, _ := adoptedOutcomes(c, summary, items)
+	outcomes, _, err := adoptedOutcomes(c, summary, items)
+	if err != nil {
+		return nil, err
+	}
 	keepKnown(c, outcomes)
 	state := chunkStateFrom(payoutStatus(summary), outcomes)
 	requestID := requestIDOf(summary, items)
