@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"github.com/masspayout/masspayout/internal/logbuf"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -29,23 +30,8 @@ const (
 	secretKey = "SKSENTINEL-secret-key-4711"
 )
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects output written by several goroutines.
+type syncBuffer = logbuf.Buffer
 
 // rig is one pipeline under test: a private redis-server, the sandbox over real HTTP, the iyzico
 // client, the ledger and a queue client.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/masspayout/masspayout/internal/logbuf"
 	"io"
 	"net/http"
 	"strings"
@@ -15,23 +16,8 @@ import (
 	"github.com/masspayout/masspayout/iyzico"
 )
 
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader in different goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer collects output written by several goroutines.
+type lockedBuffer = logbuf.Buffer
 
 // startSandbox runs "masspayout sandbox args..." and returns its base URL, its stderr and a stop
 // function that cancels it and returns run's error.
