@@ -154,32 +154,27 @@ func decodeRows(s string) ([]int, error) {
 	return out, nil
 }
 
-// MarkSent records, before an init call, that the call may reach iyzico: every later attempt then
-// asks iyzico first (retrieve by externalMassPayoutId) instead of sending blindly.
-func (s *Store) MarkSent(ctx context.Context, c *Chunk) error {
-	return s.markFlag(ctx, c, "sent")
+// BeginInitAttempt counts an init attempt and records, before any call, that it may reach iyzico:
+// every later attempt then asks iyzico first (retrieve by externalMassPayoutId) instead of sending
+// blindly. c.Sent keeps what was recorded before, so this attempt knows whether to ask first.
+func (s *Store) BeginInitAttempt(ctx context.Context, c *Chunk) (attempt int, err error) {
+	key := chunkKey(c.Batch, c.Seq)
+	pipe := s.rdb.TxPipeline()
+	n := pipe.HIncrBy(ctx, key, "attempts", 1)
+	pipe.HSet(ctx, key, "sent", "1")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return 0, fmt.Errorf("chunk %s: begin attempt: %w", c.ExternalID(), err)
+	}
+	c.Attempts = int(n.Val())
+	return c.Attempts, nil
 }
 
 // MarkAuthSent records, before an auth call, that the call may reach iyzico.
 func (s *Store) MarkAuthSent(ctx context.Context, c *Chunk) error {
-	return s.markFlag(ctx, c, "auth_sent")
-}
-
-func (s *Store) markFlag(ctx context.Context, c *Chunk, field string) error {
-	if err := s.rdb.HSet(ctx, chunkKey(c.Batch, c.Seq), field, "1").Err(); err != nil {
-		return fmt.Errorf("chunk %s: mark %s: %w", c.ExternalID(), field, err)
+	if err := s.rdb.HSet(ctx, chunkKey(c.Batch, c.Seq), "auth_sent", "1").Err(); err != nil {
+		return fmt.Errorf("chunk %s: mark auth sent: %w", c.ExternalID(), err)
 	}
 	return nil
-}
-
-// CountAttempt adds one to the chunk's attempt counter and returns the new count.
-func (s *Store) CountAttempt(ctx context.Context, c *Chunk) (int, error) {
-	n, err := s.rdb.HIncrBy(ctx, chunkKey(c.Batch, c.Seq), "attempts", 1).Result()
-	if err != nil {
-		return 0, fmt.Errorf("chunk %s: count attempt: %w", c.ExternalID(), err)
-	}
-	c.Attempts = int(n)
-	return int(n), nil
 }
 
 // NextPoll counts one more scheduled poll of the chunk and returns its number (1 for the first).

@@ -94,9 +94,22 @@ func (b *Batch) Progress() Progress {
 
 // Get reads a batch with its counts and amounts. A missing batch yields ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (*Batch, error) {
+	return s.get(ctx, id, true)
+}
+
+// Head reads a batch without its counts and amounts (Counts and Amounts hold only REJECTED): what
+// the handlers need after each chunk, cheaply.
+func (s *Store) Head(ctx context.Context, id string) (*Batch, error) {
+	return s.get(ctx, id, false)
+}
+
+func (s *Store) get(ctx context.Context, id string, withCounts bool) (*Batch, error) {
 	pipe := s.rdb.Pipeline()
 	h := pipe.HGetAll(ctx, batchKey(id))
-	c := pipe.HGetAll(ctx, countsKey(id))
+	c := &redis.MapStringStringCmd{}
+	if withCounts {
+		c = pipe.HGetAll(ctx, countsKey(id))
+	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
 		return nil, fmt.Errorf("read batch %s: %w", id, err)
 	}

@@ -21,7 +21,18 @@ func MarshalInit(req *InitRequest) ([]byte, error) {
 	case len(req.Items) == 0:
 		return nil, fmt.Errorf("%w: init request %s without items", ErrInvalidRequest, req.ExternalID)
 	}
-	return appendInit(make([]byte, 0, 64+200*len(req.Items)), req), nil
+	return appendInit(make([]byte, 0, initSize(req)), req), nil
+}
+
+// initSize estimates the body's length closely (escapes aside), so the buffer is allocated once.
+func initSize(req *InitRequest) int {
+	n := 64 + len(req.ExternalID) + len(req.ConversationID) + len(req.Purpose)
+	for i := range req.Items {
+		it := &req.Items[i]
+		n += 160 + len(it.ItemExternalID) + len(it.RecipientType) + len(it.RecipientInfo) + len(it.Amount.Currency) +
+			len(it.Description) + len(it.RecipientName) + 24
+	}
+	return n
 }
 
 func appendInit(b []byte, req *InitRequest) []byte {

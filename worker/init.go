@@ -85,7 +85,7 @@ func HandleInit(p *Pipeline) asynq.HandlerFunc {
 			log.Debug().Str("status", c.State).Msg("chunk already has its init outcome")
 			return p.afterInit(ctx, log, c)
 		}
-		attempt, err := p.Store.CountAttempt(ctx, c)
+		attempt, err := p.Store.BeginInitAttempt(ctx, c)
 		if err != nil {
 			return err
 		}
@@ -95,9 +95,6 @@ func HandleInit(p *Pipeline) asynq.HandlerFunc {
 			if err != nil || done {
 				return err
 			}
-		}
-		if err := p.Store.MarkSent(ctx, c); err != nil {
-			return err
 		}
 		resp, err := p.Iyzico.InitRaw(ctx, c.Body)
 		if err != nil {
@@ -208,7 +205,7 @@ func (p *Pipeline) apply(ctx context.Context, c *batch.Chunk, ch batch.Change) (
 // with APPROVAL=auto), and the batch's finalize task once every chunk has its outcome. Both
 // enqueues are idempotent.
 func (p *Pipeline) afterInit(ctx context.Context, log zerolog.Logger, c *batch.Chunk) error {
-	b, err := p.Store.Get(ctx, c.Batch)
+	b, err := p.Store.Head(ctx, c.Batch)
 	if err != nil {
 		return err
 	}
@@ -227,7 +224,7 @@ func (p *Pipeline) afterInit(ctx context.Context, log zerolog.Logger, c *batch.C
 }
 
 func (p *Pipeline) finalizeIfDue(ctx context.Context, batchID string) error {
-	b, err := p.Store.Get(ctx, batchID)
+	b, err := p.Store.Head(ctx, batchID)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/iyzico"
 )
 
 // cmdRun submits a file and processes it in this process until every chunk has its init outcome
@@ -55,7 +56,7 @@ func cmdRun(ctx context.Context, e env) error {
 	if res.AlreadySubmitted {
 		fmt.Fprintf(e.stdout, "batch %s was already submitted with this file and these options: nothing new was sent\n", id)
 	}
-	b, err := waitBatch(ctx, a.store, id, bar, func(b *batch.Batch, states map[string]int) bool {
+	b, err := waitBatch(ctx, a.store, id, bar, func(b *batch.Batch) bool {
 		if b.ReportStatus != b.Status {
 			return false // the finalize task has not caught up
 		}
@@ -65,7 +66,8 @@ func cmdRun(ctx context.Context, e env) error {
 		case *waitFinal:
 			return false
 		case a.cfg.AutoApprove():
-			return states[batch.ChunkPending] == 0 && states[batch.ChunkInit] == 0
+			// Every chunk authorized (or settled): no row waits for init or auth any more.
+			return b.SubmitDone && b.Counts[batch.RowPending] == 0 && b.Counts[iyzico.ItemInit] == 0
 		}
 		return b.Status == batch.StatusAwaitingApproval
 	})
@@ -97,7 +99,7 @@ func cmdRun(ctx context.Context, e env) error {
 }
 
 // waitBatch polls the batch until done says so, showing progress.
-func waitBatch(ctx context.Context, s *batch.Store, id string, bar *progressBar, done func(*batch.Batch, map[string]int) bool) (*batch.Batch, error) {
+func waitBatch(ctx context.Context, s *batch.Store, id string, bar *progressBar, done func(*batch.Batch) bool) (*batch.Batch, error) {
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -105,18 +107,12 @@ func waitBatch(ctx context.Context, s *batch.Store, id string, bar *progressBar,
 		if err != nil {
 			return nil, err
 		}
-		states, err := s.ChunkStates(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		total := max(b.ChunksTotal, b.ChunksSeen)
-		settledish := states[batch.ChunkDone] + states[batch.ChunkError] + states[batch.ChunkUnknown] + states[batch.ChunkCanceled]
 		frac := -1.0
-		if total > 0 {
-			frac = float64(total-states[batch.ChunkPending]+settledish) / float64(2*total)
+		if total := max(b.ChunksTotal, b.ChunksSeen); total > 0 {
+			frac = float64(b.InitDone+b.Settled) / float64(2*total)
 		}
-		bar.show(fmt.Sprintf("%s: chunks %s", b.Status, formatStates(states)), frac)
-		if done(b, states) {
+		bar.show(fmt.Sprintf("%s: rows %s", b.Status, formatStates(b.Counts)), frac)
+		if done(b) {
 			return b, nil
 		}
 		select {

@@ -36,7 +36,7 @@ func cmdStatus(ctx context.Context, e env) error {
 	}
 	if *watch {
 		bar := newProgressBar(e.stderr)
-		b, err = waitBatch(ctx, a.store, id, bar, func(b *batch.Batch, _ map[string]int) bool {
+		b, err = waitBatch(ctx, a.store, id, bar, func(b *batch.Batch) bool {
 			return b.Final || b.Status == batch.StatusAwaitingApproval
 		})
 		bar.done()
