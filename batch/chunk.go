@@ -80,15 +80,40 @@ var chunkFields = []string{"state", "version", "sent", "request_id", "attempts",
 	"auth_sent", "polls", "updated", "authorized_at", "rows", "outcomes", "items"}
 
 func (s *Store) getChunk(ctx context.Context, batchID string, seq int, withBody bool) (*Chunk, error) {
-	key := chunkKey(batchID, seq)
 	fields := chunkFields
 	if withBody {
 		fields = append(fields[:len(fields):len(fields)], "body")
 	}
-	vals, err := s.rdb.HMGet(ctx, key, fields...).Result()
+	vals, err := s.rdb.HMGet(ctx, chunkKey(batchID, seq), fields...).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read chunk %s: %w", tasks.ChunkExternalID(batchID, seq), err)
 	}
+	return parseChunk(batchID, seq, fields, vals)
+}
+
+// getChunks reads chunks from..to (inclusive) without their bodies in one round trip.
+func (s *Store) getChunks(ctx context.Context, batchID string, from, to int) ([]*Chunk, error) {
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, 0, to-from+1)
+	for seq := from; seq <= to; seq++ {
+		cmds = append(cmds, pipe.HMGet(ctx, chunkKey(batchID, seq), chunkFields...))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fmt.Errorf("batch %s: read chunks %d-%d: %w", batchID, from, to, err)
+	}
+	out := make([]*Chunk, len(cmds))
+	for i, cmd := range cmds {
+		c, err := parseChunk(batchID, from+i, chunkFields, cmd.Val())
+		if err != nil {
+			return nil, err
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+func parseChunk(batchID string, seq int, fields []string, vals []any) (*Chunk, error) {
+	var err error
 	f := make(map[string]string, len(fields))
 	for i, v := range vals {
 		if v, ok := v.(string); ok {

@@ -61,6 +61,9 @@ func safeCell(s string) string {
 	return s
 }
 
+// reportWindow is how many chunks the report reads per round trip.
+const reportWindow = 16
+
 // Rows calls fn for every row of the batch's file in row order: rejected rows from the ledger's
 // rejected pages, the others from their chunks with their latest outcome.
 func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) error) error {
@@ -85,11 +88,15 @@ func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) er
 		}
 	}
 	var out ReportRow
+	var window []*Chunk // chunks are read a window at a time, in one round trip each
 	for seq := 1; seq <= b.ChunksSeen; seq++ {
-		c, err := s.getChunk(ctx, batchID, seq, false)
-		if err != nil {
-			return err
+		if len(window) == 0 {
+			if window, err = s.getChunks(ctx, batchID, seq, min(seq+reportWindow-1, b.ChunksSeen)); err != nil {
+				return err
+			}
 		}
+		c := window[0]
+		window = window[1:]
 		items, err := c.ReportItems()
 		if err != nil {
 			return err
