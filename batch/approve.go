@@ -152,15 +152,6 @@ func (s *Store) enqueueForChunks(ctx context.Context, id, state string, q Enqueu
 	return nil
 }
 
-// CancelRequested reports whether cancel was asked for the batch.
-func (s *Store) CancelRequested(ctx context.Context, id string) (bool, error) {
-	v, err := s.rdb.HGet(ctx, batchKey(id), "cancel_requested").Result()
-	if err == redis.Nil {
-		return false, nil
-	}
-	return v == "1", err
-}
-
 // Reopen clears a batch's final mark after reconcile changed a chunk: the ledger's expiry is
 // removed, the status goes back to PROCESSING and the next finalize sets it again.
 func (s *Store) Reopen(ctx context.Context, id string) error {

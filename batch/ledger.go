@@ -14,7 +14,6 @@
 package batch
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -45,15 +44,6 @@ const (
 	ChunkUnknown    = "UNKNOWN"    // retries exhausted without a confirmed answer; reconcile resolves it
 	ChunkCanceled   = "CANCELED"   // canceled while INIT
 )
-
-// ChunkSettled reports whether a chunk state needs no more work (UNKNOWN waits for reconcile).
-func ChunkSettled(state string) bool {
-	switch state {
-	case ChunkDone, ChunkError, ChunkUnknown, ChunkCanceled:
-		return true
-	}
-	return false
-}
 
 // Row statuses of our own; the others are iyzico's item statuses (DESIGN.md §6).
 const (
@@ -117,9 +107,4 @@ func wrapNotFound(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
 	return fmt.Errorf("%s: %w", what, err)
-}
-
-// ping checks that the store's Redis answers.
-func (s *Store) Ping(ctx context.Context) error {
-	return s.rdb.Ping(ctx).Err()
 }
