@@ -23,12 +23,19 @@ type lockedBuffer = logbuf.Buffer
 // function that cancels it and returns run's error.
 func startSandbox(t *testing.T, env map[string]string, args ...string) (base string, stderr *lockedBuffer, stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(t.Context())
+	return startListening(t, env, append([]string{"sandbox"}, args...)...)
+}
+
+// startListening runs a masspayout command that serves HTTP, waits for its "listening on URL"
+// line and returns the URL, its stderr and a stop function that cancels it and returns run's error.
+func startListening(t *testing.T, env map[string]string, args ...string) (base string, stderr *lockedBuffer, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr = &lockedBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, append([]string{"masspayout", "sandbox"}, args...), func(k string) string { return env[k] }, strings.NewReader(""), pw, stderr)
+		err := run(ctx, append([]string{"masspayout"}, args...), func(k string) string { return env[k] }, strings.NewReader(""), pw, stderr)
 		pw.Close()
 		done <- err
 	}()
@@ -46,10 +53,10 @@ func startSandbox(t *testing.T, env map[string]string, args ...string) (base str
 	case base = <-lines:
 	case err := <-done:
 		cancel()
-		t.Fatalf("sandbox ended before listening: %v\n%s", err, stderr)
-	case <-time.After(10 * time.Second):
+		t.Fatalf("%s ended before listening: %v\n%s", args[0], err, tail(stderr.String(), 3000))
+	case <-time.After(30 * time.Second):
 		cancel()
-		t.Fatal("sandbox did not print its address")
+		t.Fatalf("%s did not print its address", args[0])
 	}
 	var once sync.Once
 	var runErr error
@@ -58,8 +65,8 @@ func startSandbox(t *testing.T, env map[string]string, args ...string) (base str
 			cancel()
 			select {
 			case runErr = <-done:
-			case <-time.After(10 * time.Second):
-				t.Fatal("sandbox did not stop")
+			case <-time.After(60 * time.Second):
+				t.Errorf("%s did not stop", args[0])
 			}
 		})
 		return runErr

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,48 +35,8 @@ type server struct {
 // startServe runs "masspayout serve" with env and waits for its "listening on" line.
 func startServe(t *testing.T, env map[string]string) *server {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	s := &server{t: t, stderr: &lockedBuffer{}}
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, []string{"masspayout", "serve"}, func(k string) string { return env[k] }, strings.NewReader(""), pw, s.stderr)
-		pw.Close()
-		done <- err
-	}()
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				lines <- u
-			}
-		}
-		close(lines)
-	}()
-	select {
-	case s.base = <-lines:
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve ended before listening: %v\n%s", err, tail(s.stderr.String(), 3000))
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("serve did not print its address")
-	}
-	var once sync.Once
-	var runErr error
-	s.stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case runErr = <-done:
-			case <-time.After(60 * time.Second):
-				t.Error("serve did not stop")
-			}
-		})
-		return runErr
-	}
-	t.Cleanup(func() { s.stop() })
+	s := &server{t: t}
+	s.base, s.stderr, s.stop = startListening(t, env, "serve")
 	return s
 }
 
