@@ -265,3 +265,15 @@ func TestSumIsExact(t *testing.T) {
 		t.Errorf("overflowing sum = %s", big.value())
 	}
 }
+
+func TestSumMixedScalesStaysExact(t *testing.T) {
+	var s sum
+	want := decimal.Zero
+	for _, term := range []string{"10.5", "0.125", "3", "1.10", "0.001"} {
+		s.add(term)
+		want = want.Add(decimal.RequireFromString(term))
+	}
+	if s.useBig || !s.value().Equal(want) {
+		t.Errorf("sum = %s (big %v), want %s on the int64 path", s.value(), s.useBig, want)
+	}
+}

@@ -6,9 +6,9 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// sum adds decimal amounts given as text, exactly. While every term is plain digits with the same
-// number of decimals it adds int64 units (fast: the report sums millions of amounts); any other
-// term, or an overflow, moves it to decimal arithmetic.
+// sum adds decimal amounts given as text, exactly. While every term is plain digits (no sign, no
+// exponent) it adds int64 units at the largest scale seen (fast: the report sums millions of
+// amounts); any other term, or an overflow, moves it to decimal arithmetic.
 type sum struct {
 	units  int64
 	scale  int32
@@ -19,12 +19,31 @@ type sum struct {
 
 // add adds the amount s; it reports false (and adds nothing) when s is not a decimal number.
 func (m *sum) add(s string) bool {
-	if units, scale, ok := parseUnits(s); ok && (!m.set || scale == m.scale) && !m.useBig {
-		if (units > 0 && m.units > math.MaxInt64-units) || (units < 0 && m.units < math.MinInt64-units) {
-			m.toBig()
-		} else {
-			m.units, m.scale, m.set = m.units+units, scale, true
+	if units, scale, ok := parseUnits(s); ok && !m.useBig {
+		if !m.set {
+			m.units, m.scale, m.set = units, scale, true
 			return true
+		}
+		// Bring both to the larger scale; fall back to decimal only on overflow.
+		if scale > m.scale {
+			if r, ok := scaleUp(m.units, scale-m.scale); ok {
+				m.units, m.scale = r, scale
+			} else {
+				m.toBig()
+			}
+		} else if scale < m.scale {
+			if r, ok := scaleUp(units, m.scale-scale); ok {
+				units = r
+			} else {
+				m.toBig()
+			}
+		}
+		if !m.useBig {
+			if m.units <= math.MaxInt64-units {
+				m.units += units
+				return true
+			}
+			m.toBig()
 		}
 	}
 	d, err := decimal.NewFromString(s)
@@ -34,6 +53,17 @@ func (m *sum) add(s string) bool {
 	m.toBig()
 	m.big = m.big.Add(d)
 	return true
+}
+
+// scaleUp returns u·10^n when it fits an int64.
+func scaleUp(u int64, n int32) (int64, bool) {
+	for ; n > 0; n-- {
+		if u > math.MaxInt64/10 {
+			return 0, false
+		}
+		u *= 10
+	}
+	return u, true
 }
 
 func (m *sum) toBig() {

@@ -102,6 +102,7 @@ func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) er
 			return err
 		}
 		statuses := c.Statuses()
+		extID := c.ExternalID()
 		for i := range items {
 			if err := emitRejectedBefore(c.Rows[i]); err != nil {
 				return err
@@ -121,7 +122,7 @@ func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) er
 				Status:              statuses[i],
 				ErrorCode:           oc.Code,
 				ErrorMessage:        oc.Message,
-				ExternalID:          c.ExternalID(),
+				ExternalID:          extID,
 				RequestID:           c.RequestID,
 				ReferenceCode:       oc.Ref,
 				CommissionAmount:    oc.Commission,
