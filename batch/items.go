@@ -21,12 +21,26 @@ type ReportItem struct {
 
 // appendReportItem appends it in the ledger's compact form: five length-prefixed fields.
 func appendReportItem(b []byte, it *iyzico.Item) []byte {
-	scale, _ := payoutfile.MinorUnits(it.Amount.Currency)
-	for _, f := range [...]string{it.ItemExternalID, it.RecipientType, payoutfile.Mask(it.RecipientType, it.RecipientInfo), it.Amount.Value.StringFixed(scale), it.Amount.Currency} {
+	for _, f := range [...]string{it.ItemExternalID, it.RecipientType, payoutfile.Mask(it.RecipientType, it.RecipientInfo)} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
-	return b
+	var buf [48]byte
+	amount := appendFixed(buf[:0], it.Amount)
+	b = binary.AppendUvarint(b, uint64(len(amount)))
+	b = append(b, amount...)
+	b = binary.AppendUvarint(b, uint64(len(it.Amount.Currency)))
+	return append(b, it.Amount.Currency...)
+}
+
+// appendFixed appends the amount with exactly its currency's minor-unit digits (100.5 TRY as
+// 100.50), without allocating in the usual case of a value already at that scale.
+func appendFixed(b []byte, a iyzico.Amount) []byte {
+	scale, _ := payoutfile.MinorUnits(a.Currency)
+	if a.Value.Exponent() == -scale {
+		return iyzico.AppendDecimal(b, a.Value)
+	}
+	return append(b, a.Value.StringFixed(scale)...)
 }
 
 var errBadItems = errors.New("malformed report items")
