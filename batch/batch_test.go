@@ -277,3 +277,23 @@ func TestSumMixedScalesStaysExact(t *testing.T) {
 		t.Errorf("sum = %s (big %v), want %s on the int64 path", s.value(), s.useBig, want)
 	}
 }
+
+// TestSumMergeIsExact: summing parts and merging them equals summing every term in one, on the
+// int64 path, across scales, and past int64.
+func TestSumMergeIsExact(t *testing.T) {
+	parts := [][]string{{"10.5", "0.125"}, {}, {"3", "1e2"}, {"9000000000000000000", "9000000000000000000"}, {"0.001", "-0.5"}}
+	for n := 1; n <= len(parts); n++ {
+		var merged, whole sum
+		for _, part := range parts[:n] {
+			var p sum
+			for _, term := range part {
+				p.add(term)
+				whole.add(term)
+			}
+			merged.merge(&p)
+		}
+		if !merged.value().Equal(whole.value()) || merged.set != whole.set {
+			t.Errorf("%d parts: merged %s (set %v), summed %s (set %v)", n, merged.value(), merged.set, whole.value(), whole.set)
+		}
+	}
+}

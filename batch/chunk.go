@@ -2,7 +2,7 @@ package batch
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -17,11 +17,11 @@ import (
 // Outcome is one item's latest known status. Status is an iyzico item status or one of ours
 // (PENDING, ERROR, UNKNOWN).
 type Outcome struct {
-	Status     string `json:"s"`
-	Code       string `json:"c,omitempty"`
-	Message    string `json:"m,omitempty"`
-	Ref        string `json:"r,omitempty"` // iyzico referenceCode
-	Commission string `json:"k,omitempty"` // decimal text of commissionAmount
+	Status     string
+	Code       string
+	Message    string
+	Ref        string // iyzico referenceCode
+	Commission string // decimal text of commissionAmount
 }
 
 // Chunk is one chunk as read from the ledger.
@@ -43,15 +43,21 @@ type Chunk struct {
 	Polls        int       // polls scheduled so far
 	Updated      time.Time
 
-	reportItems string // ReportItems in the ledger's compact form
+	reportItems string       // ReportItems in the ledger's compact form
+	items       []ReportItem // reportItems decoded, once
 }
 
-// ReportItems returns what the report shows of each item (recipient info masked).
+// ReportItems returns what the report shows of each item (recipient info masked). The slice is
+// the chunk's own: read it, do not change it.
 func (c *Chunk) ReportItems() ([]ReportItem, error) {
+	if c.items != nil || len(c.Rows) == 0 {
+		return c.items, nil
+	}
 	items, err := decodeReportItems(c.reportItems, len(c.Rows))
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: %w", c.ExternalID(), err)
 	}
+	c.items = items
 	return items, nil
 }
 
@@ -72,40 +78,55 @@ func (c *Chunk) Statuses() []string {
 
 // GetChunk reads one chunk, body included. A missing chunk yields ErrNotFound.
 func (s *Store) GetChunk(ctx context.Context, batchID string, seq int) (*Chunk, error) {
-	return s.getChunk(ctx, batchID, seq, true)
-}
-
-// chunkFields are the chunk hash fields read without the body.
-var chunkFields = []string{"state", "version", "sent", "request_id", "attempts", "last_error", "payout_status",
-	"auth_sent", "polls", "updated", "authorized_at", "rows", "outcomes", "items"}
-
-func (s *Store) getChunk(ctx context.Context, batchID string, seq int, withBody bool) (*Chunk, error) {
-	fields := chunkFields
-	if withBody {
-		fields = append(fields[:len(fields):len(fields)], "body")
-	}
-	vals, err := s.rdb.HMGet(ctx, chunkKey(batchID, seq), fields...).Result()
+	cs, err := s.readChunks(ctx, batchID, seq, seq, true)
 	if err != nil {
-		return nil, fmt.Errorf("read chunk %s: %w", tasks.ChunkExternalID(batchID, seq), err)
+		return nil, err
 	}
-	return parseChunk(batchID, seq, fields, vals)
+	return cs[0], nil
 }
+
+// chunkFields are the chunk hash fields a read returns.
+var chunkFields = []string{"state", "version", "sent", "request_id", "attempts", "last_error", "payout_status",
+	"auth_sent", "polls", "updated", "authorized_at", "rows", "outcomes"}
 
 // getChunks reads chunks from..to (inclusive) without their bodies in one round trip.
 func (s *Store) getChunks(ctx context.Context, batchID string, from, to int) ([]*Chunk, error) {
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.SliceCmd, 0, to-from+1)
-	for seq := from; seq <= to; seq++ {
-		cmds = append(cmds, pipe.HMGet(ctx, chunkKey(batchID, seq), chunkFields...))
+	return s.readChunks(ctx, batchID, from, to, false)
+}
+
+// readChunks reads chunks from..to (inclusive) in one round trip: each chunk's hash, its report
+// items and, withBody, its body.
+func (s *Store) readChunks(ctx context.Context, batchID string, from, to int, withBody bool) ([]*Chunk, error) {
+	type read struct {
+		hash        *redis.SliceCmd
+		items, body *redis.StringCmd
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
+	pipe := s.rdb.Pipeline()
+	reads := make([]read, 0, to-from+1)
+	for seq := from; seq <= to; seq++ {
+		r := read{hash: pipe.HMGet(ctx, chunkKey(batchID, seq), chunkFields...), items: pipe.Get(ctx, chunkItemsKey(batchID, seq))}
+		if withBody {
+			r.body = pipe.Get(ctx, chunkBodyKey(batchID, seq))
+		}
+		reads = append(reads, r)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("batch %s: read chunks %d-%d: %w", batchID, from, to, err)
 	}
-	out := make([]*Chunk, len(cmds))
-	for i, cmd := range cmds {
-		c, err := parseChunk(batchID, from+i, chunkFields, cmd.Val())
+	out := make([]*Chunk, len(reads))
+	for i, r := range reads {
+		c, err := parseChunk(batchID, from+i, chunkFields, r.hash.Val())
 		if err != nil {
 			return nil, err
+		}
+		// The chunk's hash, items and body are stored together (putChunk), so one without the
+		// others is a damaged ledger.
+		if r.items.Err() != nil || (withBody && r.body.Err() != nil) {
+			return nil, fmt.Errorf("chunk %s: items or body missing from the ledger: %w", c.ExternalID(), ErrNotFound)
+		}
+		c.reportItems = r.items.Val()
+		if withBody {
+			c.Body = []byte(r.body.Val())
 		}
 		out[i] = c
 	}
@@ -128,7 +149,6 @@ func parseChunk(batchID string, seq int, fields []string, vals []any) (*Chunk, e
 		Seq:          seq,
 		State:        f["state"],
 		Version:      atoi(f["version"]),
-		Body:         []byte(f["body"]),
 		Sent:         f["sent"] == "1",
 		RequestID:    f["request_id"],
 		Attempts:     atoi(f["attempts"]),
@@ -136,7 +156,6 @@ func parseChunk(batchID string, seq int, fields []string, vals []any) (*Chunk, e
 		PayoutStatus: f["payout_status"],
 		AuthSent:     f["auth_sent"] == "1",
 		Polls:        atoi(f["polls"]),
-		reportItems:  f["items"],
 	}
 	c.Updated, _ = time.Parse(time.RFC3339Nano, f["updated"])
 	c.AuthorizedAt, _ = time.Parse(time.RFC3339Nano, f["authorized_at"])
@@ -144,10 +163,8 @@ func parseChunk(batchID string, seq int, fields []string, vals []any) (*Chunk, e
 	if err != nil {
 		return nil, fmt.Errorf("chunk %s: rows: %w", c.ExternalID(), err)
 	}
-	if o := f["outcomes"]; o != "" {
-		if err := json.Unmarshal([]byte(o), &c.Outcomes); err != nil {
-			return nil, fmt.Errorf("chunk %s: outcomes: %w", c.ExternalID(), err)
-		}
+	if c.Outcomes, err = decodeOutcomes(f["outcomes"], len(c.Rows)); err != nil {
+		return nil, fmt.Errorf("chunk %s: %w", c.ExternalID(), err)
 	}
 	return c, nil
 }
@@ -273,11 +290,7 @@ func (s *Store) Apply(ctx context.Context, c *Chunk, ch Change) (Progress, error
 	now := s.now().UTC().Format(time.RFC3339Nano)
 	var fields []any
 	if ch.Outcomes != nil {
-		b, err := json.Marshal(ch.Outcomes)
-		if err != nil {
-			return Progress{}, err
-		}
-		fields = append(fields, "outcomes", string(b))
+		fields = append(fields, "outcomes", encodeOutcomes(ch.Outcomes))
 	}
 	if ch.RequestID != "" {
 		fields = append(fields, "request_id", ch.RequestID)
@@ -342,7 +355,9 @@ func countDeltas(c *Chunk, next []Outcome) (map[string]int64, error) {
 		return nil, err
 	}
 	old := c.Statuses()
-	d := map[string]int64{}
+	type move struct{ from, to, currency string }
+	type total struct{ rows, minor int64 }
+	moves := map[move]*total{} // a chunk's items make few distinct moves: sum per move first
 	for i, it := range items {
 		from, to := old[i], next[i].Status
 		if from == to {
@@ -354,10 +369,21 @@ func countDeltas(c *Chunk, next []Outcome) (map[string]int64, error) {
 		if want, known := payoutfile.MinorUnits(it.Currency); !ok || !known || scale != want {
 			return nil, fmt.Errorf("chunk %s item %d: stored amount %q %s is not in minor units", c.ExternalID(), i, it.Amount, it.Currency)
 		}
-		d["n:"+from]--
-		d["n:"+to]++
-		d["m:"+from+":"+it.Currency] -= minor
-		d["m:"+to+":"+it.Currency] += minor
+		m := move{from, to, it.Currency}
+		t := moves[m]
+		if t == nil {
+			t = &total{}
+			moves[m] = t
+		}
+		t.rows++
+		t.minor += minor
+	}
+	d := map[string]int64{}
+	for m, t := range moves {
+		d["n:"+m.from] -= t.rows
+		d["n:"+m.to] += t.rows
+		d["m:"+m.from+":"+m.currency] -= t.minor
+		d["m:"+m.to+":"+m.currency] += t.minor
 	}
 	return d, nil
 }

@@ -21,16 +21,38 @@ type ReportItem struct {
 
 // appendReportItem appends it in the ledger's compact form: five length-prefixed fields.
 func appendReportItem(b []byte, it *iyzico.Item) []byte {
-	for _, f := range [...]string{it.ItemExternalID, it.RecipientType, payoutfile.Mask(it.RecipientType, it.RecipientInfo)} {
-		b = binary.AppendUvarint(b, uint64(len(f)))
-		b = append(b, f...)
-	}
+	b = appendField(b, it.ItemExternalID)
+	b = appendField(b, it.RecipientType)
+	b = appendField(b, payoutfile.Mask(it.RecipientType, it.RecipientInfo))
 	var buf [48]byte
-	amount := appendFixed(buf[:0], it.Amount)
-	b = binary.AppendUvarint(b, uint64(len(amount)))
-	b = append(b, amount...)
-	b = binary.AppendUvarint(b, uint64(len(it.Amount.Currency)))
-	return append(b, it.Amount.Currency...)
+	b = appendField(b, string(appendFixed(buf[:0], it.Amount)))
+	return appendField(b, it.Amount.Currency)
+}
+
+// appendField appends one field of the ledger's compact form: its length as a uvarint, then its
+// bytes. Item tables and outcome lists are sequences of such fields.
+func appendField(b []byte, f string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(f)))
+	return append(b, f...)
+}
+
+// nextField reads the field appendField wrote at the start of s and returns it and what follows.
+func nextField(s string) (field, rest string, ok bool) {
+	var l uint64
+	var k int
+	for shift := 0; k < len(s) && k < binary.MaxVarintLen64; shift += 7 {
+		c := s[k]
+		k++
+		l |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			// One spelling per length: no overlong (trailing zero) or overflowing varints.
+			if (c == 0 && k > 1) || (k == binary.MaxVarintLen64 && c > 1) || uint64(len(s)-k) < l {
+				return "", "", false
+			}
+			return s[k : k+int(l)], s[k+int(l):], true
+		}
+	}
+	return "", "", false
 }
 
 // appendFixed appends the amount with exactly its currency's minor-unit digits (100.5 TRY as
@@ -48,19 +70,57 @@ var errBadItems = errors.New("malformed report items")
 // decodeReportItems reads n items written by appendReportItem.
 func decodeReportItems(s string, n int) ([]ReportItem, error) {
 	out := make([]ReportItem, n)
-	for i := range out {
-		var f [5]string
-		for j := range f {
-			l, k := binary.Uvarint([]byte(s[:min(len(s), binary.MaxVarintLen64)]))
-			if k <= 0 || uint64(len(s)-k) < l {
-				return nil, errBadItems
-			}
-			f[j], s = s[k:k+int(l)], s[k+int(l):]
-		}
+	if !decodeRecords(s, n, func(i int, f *[5]string) {
 		out[i] = ReportItem{ItemExternalID: f[0], RecipientType: f[1], RecipientInfo: f[2], Amount: f[3], Currency: f[4]}
-	}
-	if s != "" {
+	}) {
 		return nil, errBadItems
+	}
+	return out, nil
+}
+
+// decodeRecords reads exactly n records of five fields each from s, calling set with each; it
+// reports false when s is not that.
+func decodeRecords(s string, n int, set func(i int, f *[5]string)) bool {
+	var f [5]string
+	for i := range n {
+		for j := range f {
+			var ok bool
+			if f[j], s, ok = nextField(s); !ok {
+				return false
+			}
+		}
+		set(i, &f)
+	}
+	return s == ""
+}
+
+var errBadOutcomes = errors.New("malformed outcomes")
+
+// encodeOutcomes writes outcomes in the ledger's compact form: five fields per outcome. A million
+// rows' outcomes are read back for every report, so they are not JSON.
+func encodeOutcomes(outcomes []Outcome) string {
+	b := make([]byte, 0, len(outcomes)*12)
+	for i := range outcomes {
+		o := &outcomes[i]
+		b = appendField(b, o.Status)
+		b = appendField(b, o.Code)
+		b = appendField(b, o.Message)
+		b = appendField(b, o.Ref)
+		b = appendField(b, o.Commission)
+	}
+	return string(b)
+}
+
+// decodeOutcomes reads n outcomes written by encodeOutcomes; "" (none recorded yet) yields nil.
+func decodeOutcomes(s string, n int) ([]Outcome, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := make([]Outcome, n)
+	if !decodeRecords(s, n, func(i int, f *[5]string) {
+		out[i] = Outcome{Status: f[0], Code: f[1], Message: f[2], Ref: f[3], Commission: f[4]}
+	}) {
+		return nil, errBadOutcomes
 	}
 	return out, nil
 }

@@ -7,7 +7,9 @@
 //
 //	mp:{B}:batch      hash: status, options, content hash, row and chunk counters, timestamps
 //	mp:{B}:counts     hash: n:<STATUS> rows and m:<STATUS>:<CUR> amounts (minor units) of chunk items
-//	mp:{B}:c:<seq>    hash: body, state, version, request_id, attempts, outcomes, ...
+//	mp:{B}:c:<seq>    hash: body_sha, state, version, request_id, attempts, outcomes, ...
+//	mp:{B}:c:<seq>:body   string: the chunk's init request body, byte for byte what is sent
+//	mp:{B}:c:<seq>:items  string: the chunk's report items (see appendReportItem)
 //	mp:{B}:r:<page>   string: JSON array of up to 1000 rejected rows
 //	mp:{B}:audit      list: JSON audit entries (who did what, when)
 //	mp:batches        sorted set of batch IDs by creation time (the one key without a tag)
@@ -87,6 +89,12 @@ func (s *Store) Redis() redis.UniversalClient { return s.rdb }
 func batchKey(b string) string          { return "mp:{" + b + "}:batch" }
 func countsKey(b string) string         { return "mp:{" + b + "}:counts" }
 func chunkKey(b string, seq int) string { return "mp:{" + b + "}:c:" + strconv.Itoa(seq) }
+
+// The large values of a chunk are strings of their own: Redis stores a plain SET argument as it
+// is, where a hash field or a script argument is copied (a million-row submit spent most of
+// Redis's time copying bodies through the store script).
+func chunkBodyKey(b string, seq int) string  { return chunkKey(b, seq) + ":body" }
+func chunkItemsKey(b string, seq int) string { return chunkKey(b, seq) + ":items" }
 func rejectedKey(b string, page int) string {
 	return "mp:{" + b + "}:r:" + strconv.Itoa(page)
 }

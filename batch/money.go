@@ -19,32 +19,8 @@ type sum struct {
 
 // add adds the amount s; it reports false (and adds nothing) when s is not a decimal number.
 func (m *sum) add(s string) bool {
-	if units, scale, ok := parseUnits(s); ok && !m.useBig {
-		if !m.set {
-			m.units, m.scale, m.set = units, scale, true
-			return true
-		}
-		// Bring both to the larger scale; fall back to decimal only on overflow.
-		if scale > m.scale {
-			if r, ok := scaleUp(m.units, scale-m.scale); ok {
-				m.units, m.scale = r, scale
-			} else {
-				m.toBig()
-			}
-		} else if scale < m.scale {
-			if r, ok := scaleUp(units, m.scale-scale); ok {
-				units = r
-			} else {
-				m.toBig()
-			}
-		}
-		if !m.useBig {
-			if m.units <= math.MaxInt64-units {
-				m.units += units
-				return true
-			}
-			m.toBig()
-		}
+	if units, scale, ok := parseUnits(s); ok && m.addUnits(units, scale) {
+		return true
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
@@ -53,6 +29,52 @@ func (m *sum) add(s string) bool {
 	m.toBig()
 	m.big = m.big.Add(d)
 	return true
+}
+
+// addUnits adds units at scale exactly in int64; it reports false, having switched m to decimal,
+// when the result would not fit.
+func (m *sum) addUnits(units int64, scale int32) bool {
+	if m.useBig {
+		return false
+	}
+	if !m.set {
+		m.units, m.scale, m.set = units, scale, true
+		return true
+	}
+	// Bring both to the larger scale; fall back to decimal on overflow.
+	if scale > m.scale {
+		r, ok := scaleUp(m.units, scale-m.scale)
+		if !ok {
+			m.toBig()
+			return false
+		}
+		m.units, m.scale = r, scale
+	} else if scale < m.scale {
+		r, ok := scaleUp(units, m.scale-scale)
+		if !ok {
+			m.toBig()
+			return false
+		}
+		units = r
+	}
+	if m.units > math.MaxInt64-units {
+		m.toBig()
+		return false
+	}
+	m.units += units
+	return true
+}
+
+// merge adds the total of o.
+func (m *sum) merge(o *sum) {
+	switch {
+	case !o.set && !o.useBig:
+		return
+	case !o.useBig && m.addUnits(o.units, o.scale):
+		return
+	}
+	m.toBig()
+	m.big = m.big.Add(o.value())
 }
 
 // scaleUp returns u·10^n when it fits an int64.

@@ -247,7 +247,7 @@ func (s *Store) SetCallbackDelivered(ctx context.Context, id string) error {
 func (s *Store) keys(b *Batch) []string {
 	keys := []string{batchKey(b.ID), countsKey(b.ID), auditKey(b.ID)}
 	for seq := 1; seq <= b.ChunksSeen; seq++ {
-		keys = append(keys, chunkKey(b.ID, seq))
+		keys = append(keys, chunkKey(b.ID, seq), chunkBodyKey(b.ID, seq), chunkItemsKey(b.ID, seq))
 	}
 	for p := 0; p*rejectedPageSize < b.Rejected; p++ {
 		keys = append(keys, rejectedKey(b.ID, p))

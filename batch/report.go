@@ -3,14 +3,18 @@ package batch
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/masspayout/masspayout/payoutfile"
 	"github.com/redis/go-redis/v9"
@@ -41,11 +45,57 @@ type ReportRow struct {
 	CommissionAmount    string
 }
 
-func (r *ReportRow) record(buf []string) []string {
-	return append(buf[:0],
-		strconv.Itoa(r.Row), safeCell(r.ItemExternalID), safeCell(r.RecipientType), safeCell(r.RecipientInfoMasked),
-		safeCell(r.Amount), safeCell(r.Currency), safeCell(r.Status), safeCell(r.ErrorCode), safeCell(r.ErrorMessage),
-		safeCell(r.ExternalID), safeCell(r.RequestID), safeCell(r.ReferenceCode), safeCell(r.CommissionAmount))
+// appendCSV appends the row as one report CSV line, exactly as encoding/csv writes it.
+func (r *ReportRow) appendCSV(b []byte) []byte {
+	b = strconv.AppendInt(b, int64(r.Row), 10)
+	for _, f := range [...]string{r.ItemExternalID, r.RecipientType, r.RecipientInfoMasked, r.Amount, r.Currency,
+		r.Status, r.ErrorCode, r.ErrorMessage, r.ExternalID, r.RequestID, r.ReferenceCode, r.CommissionAmount} {
+		b = append(b, ',')
+		b = appendCSVField(b, safeCell(f))
+	}
+	return append(b, '\n')
+}
+
+// appendCSVField appends one field as encoding/csv's Writer does with a comma and LF line ends:
+// quoted, with quotes doubled, when it holds a comma, quote, CR or LF, starts with a space, or is
+// `\.`; as it is otherwise. The report writes a million rows, so it skips the Writer's per-rune
+// work.
+func appendCSVField(b []byte, f string) []byte {
+	if !csvNeedsQuotes(f) {
+		return append(b, f...)
+	}
+	b = append(b, '"')
+	for {
+		i := strings.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		b = append(b, f[:i+1]...)
+		b = append(b, '"')
+		f = f[i+1:]
+	}
+	b = append(b, f...)
+	return append(b, '"')
+}
+
+func csvNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` {
+		return true
+	}
+	for i := 0; i < len(f); i++ {
+		switch f[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	if f[0] < utf8.RuneSelf {
+		return f[0] == ' ' || f[0] == '\t' || f[0] == '\v' || f[0] == '\f'
+	}
+	r, _ := utf8.DecodeRuneInString(f)
+	return unicode.IsSpace(r)
 }
 
 // safeCell neutralises a cell that a spreadsheet would run as a formula (OWASP CSV injection):
@@ -61,58 +111,57 @@ func safeCell(s string) string {
 	return s
 }
 
-// reportWindow is how many chunks the report reads per round trip.
-const reportWindow = 16
+// reportWindowSize is how many chunks one report part holds (read in one round trip).
+const reportWindowSize = 16
 
-// Rows calls fn for every row of the batch's file in row order: rejected rows from the ledger's
-// rejected pages, the others from their chunks with their latest outcome.
-func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) error) error {
-	b, err := s.Get(ctx, batchID)
+// reportLineGuess is about the length of a report line, to size a part's buffer once.
+const reportLineGuess = 160
+
+// reportPart is the report of a run of chunks: their CSV lines, in row order, and their totals.
+type reportPart struct {
+	rows  []int  // the file row of each line
+	ends  []int  // where each row's text ends in lines (Sep follows, but for the last)
+	lines []byte // the rendered rows
+	sum   *summer
+	err   error
+}
+
+// RowFormat renders report rows: Row appends one row to b (it is called from several goroutines
+// at once), Sep is written between two rows.
+type RowFormat struct {
+	Row func(b []byte, r *ReportRow) []byte
+	Sep string
+}
+
+// CSVRows is the report CSV's row format (the header is not a row).
+var CSVRows = RowFormat{Row: func(b []byte, r *ReportRow) []byte { return r.appendCSV(b) }}
+
+// buildReportPart reads chunks from..to and renders their rows, Sep between them.
+func (s *Store) buildReportPart(ctx context.Context, batchID string, from, to int, f RowFormat) reportPart {
+	chunks, err := s.getChunks(ctx, batchID, from, to)
 	if err != nil {
-		return err
+		return reportPart{err: err}
 	}
-	rej := &rejectedIter{s: s, ctx: ctx, id: batchID, pages: (b.Rejected + rejectedPageSize - 1) / rejectedPageSize}
-	if !b.SubmitDone {
-		rej.pages = 1 << 30 // read pages until one is missing
+	n := 0
+	for _, c := range chunks {
+		n += len(c.Rows)
 	}
-	emitRejectedBefore := func(row int) error {
-		for {
-			r, err := rej.peek()
-			if err != nil || r == nil || (row > 0 && r.Row > row) {
-				return err
-			}
-			rej.pop()
-			if err := fn(rejectedReportRow(r)); err != nil {
-				return err
-			}
-		}
-	}
-	var out ReportRow
-	var window []*Chunk // chunks are read a window at a time, in one round trip each
-	for seq := 1; seq <= b.ChunksSeen; seq++ {
-		if len(window) == 0 {
-			if window, err = s.getChunks(ctx, batchID, seq, min(seq+reportWindow-1, b.ChunksSeen)); err != nil {
-				return err
-			}
-		}
-		c := window[0]
-		window = window[1:]
+	p := reportPart{sum: newSummer(), rows: make([]int, 0, n), ends: make([]int, 0, n), lines: make([]byte, 0, n*reportLineGuess)}
+	var r ReportRow
+	for _, c := range chunks {
 		items, err := c.ReportItems()
 		if err != nil {
-			return err
+			return reportPart{err: err}
 		}
 		statuses := c.Statuses()
 		extID := c.ExternalID()
 		for i := range items {
-			if err := emitRejectedBefore(c.Rows[i]); err != nil {
-				return err
-			}
 			var oc Outcome
 			if i < len(c.Outcomes) {
 				oc = c.Outcomes[i]
 			}
 			it := &items[i]
-			out = ReportRow{
+			r = ReportRow{
 				Row:                 c.Rows[i],
 				ItemExternalID:      it.ItemExternalID,
 				RecipientType:       it.RecipientType,
@@ -127,12 +176,53 @@ func (s *Store) Rows(ctx context.Context, batchID string, fn func(*ReportRow) er
 				ReferenceCode:       oc.Ref,
 				CommissionAmount:    oc.Commission,
 			}
-			if err := fn(&out); err != nil {
-				return err
+			p.sum.add(&r)
+			if len(p.rows) > 0 {
+				p.lines = append(p.lines, f.Sep...)
 			}
+			p.lines = f.Row(p.lines, &r)
+			p.rows = append(p.rows, r.Row)
+			p.ends = append(p.ends, len(p.lines))
 		}
 	}
-	return emitRejectedBefore(0)
+	return p
+}
+
+// reportParts renders chunks 1..n as parts on several goroutines and hands them over in order:
+// each element of the returned channel is filled with its part when it is ready. The channel
+// closes after the last part, or when ctx ends, once no rendering goroutine is left.
+func (s *Store) reportParts(ctx context.Context, batchID string, n int, f RowFormat) <-chan chan reportPart {
+	workers := max(2, runtime.GOMAXPROCS(0))
+	order := make(chan chan reportPart, workers)
+	go func() {
+		var wg sync.WaitGroup
+		defer func() {
+			wg.Wait()
+			close(order)
+		}()
+		busy := make(chan struct{}, workers)
+		for seq := 1; seq <= n; seq += reportWindowSize {
+			select {
+			case busy <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			// Every part handed over gets filled, so a reader waiting on it never hangs.
+			part := make(chan reportPart, 1)
+			wg.Add(1)
+			go func(from, to int) {
+				defer wg.Done()
+				part <- s.buildReportPart(ctx, batchID, from, to, f)
+				<-busy
+			}(seq, min(seq+reportWindowSize-1, n))
+			select {
+			case order <- part:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return order
 }
 
 func rejectedReportRow(r *RejectedRow) *ReportRow {
@@ -244,6 +334,29 @@ func (s *summer) add(r *ReportRow) {
 	}
 }
 
+// merge adds o's totals to s.
+func (s *summer) merge(o *summer) {
+	s.rows += o.rows
+	s.unreadable += o.unreadable
+	for st, n := range o.counts {
+		s.counts[st] += n
+	}
+	for st, m := range o.amounts {
+		if s.amounts[st] == nil {
+			s.amounts[st] = map[string]*sum{}
+		}
+		mergeSums(s.amounts[st], m)
+	}
+	mergeSums(s.totals, o.totals)
+	mergeSums(s.commission, o.commission)
+}
+
+func mergeSums(into, from map[string]*sum) {
+	for cur, v := range from {
+		sumOf(into, cur).merge(v)
+	}
+}
+
 func (s *summer) summary(batchID, status string, at time.Time) *Summary {
 	sum := &Summary{Batch: batchID, Status: status, Rows: s.rows, GeneratedAt: at, Totals: formatSums(s.totals), Unreadable: s.unreadable}
 	if len(s.commission) > 0 {
@@ -279,29 +392,104 @@ func (s *Store) WriteReport(ctx context.Context, batchID string, w io.Writer) (*
 	if err != nil {
 		return nil, err
 	}
-	bw := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write(ReportColumns); err != nil {
-		return nil, err
+	bw := bufio.NewWriterSize(w, 256<<10)
+	if _, err := bw.WriteString(strings.Join(ReportColumns, ",") + "\n"); err != nil {
+		return nil, fmt.Errorf("batch %s: write report: %w", batchID, err)
 	}
-	sum := newSummer()
-	rec := make([]string, 0, len(ReportColumns))
-	err = s.Rows(ctx, batchID, func(r *ReportRow) error {
-		sum.add(r)
-		rec = r.record(rec)
-		return cw.Write(rec)
-	})
+	sum, err := s.WriteRows(ctx, b, bw, CSVRows)
+	if err == nil {
+		err = bw.Flush()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: report: %w", batchID, err)
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return nil, fmt.Errorf("batch %s: write report: %w", batchID, err)
+	return sum, nil
+}
+
+// WriteRows writes every row of batch b's file to w in row order, rendered by f: rejected rows
+// from the ledger's rejected pages, the others from their chunks with their latest outcome. It
+// returns the rows' summary. Chunks are read and rendered on several goroutines.
+func (s *Store) WriteRows(ctx context.Context, b *Batch, w io.Writer, f RowFormat) (*Summary, error) {
+	rej := &rejectedIter{s: s, ctx: ctx, id: b.ID, pages: (b.Rejected + rejectedPageSize - 1) / rejectedPageSize}
+	if !b.SubmitDone {
+		rej.pages = 1 << 30 // read pages until one is missing
 	}
-	if err := bw.Flush(); err != nil {
-		return nil, fmt.Errorf("batch %s: write report: %w", batchID, err)
+	sum := newSummer()
+	wrote := false
+	write := func(text []byte) error {
+		if len(text) == 0 {
+			return nil
+		}
+		if wrote && f.Sep != "" {
+			if _, err := io.WriteString(w, f.Sep); err != nil {
+				return err
+			}
+		}
+		wrote = true
+		_, err := w.Write(text)
+		return err
 	}
-	return sum.summary(batchID, b.Status, s.now().UTC()), nil
+	var line []byte
+	// writeRejectedBefore writes the rejected rows before file row `row` (all that are left for 0).
+	writeRejectedBefore := func(row int) error {
+		for {
+			r, err := rej.peek()
+			if err != nil || r == nil || (row > 0 && r.Row > row) {
+				return err
+			}
+			rej.pop()
+			rr := rejectedReportRow(r)
+			sum.add(rr)
+			line = f.Row(line[:0], rr)
+			if err := write(line); err != nil {
+				return err
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	parts := s.reportParts(ctx, b.ID, b.ChunksSeen, f)
+	defer func() {
+		cancel()
+		for range parts { // let the rendering goroutines end before returning
+		}
+	}()
+	for next := range parts {
+		p := <-next
+		if p.err != nil {
+			return nil, p.err
+		}
+		sum.merge(p.sum)
+		// Write the part's text, breaking it where rejected rows go in between.
+		from := 0
+		for i, row := range p.rows {
+			r, err := rej.peek()
+			if err != nil {
+				return nil, err
+			}
+			if r == nil || r.Row > p.rows[len(p.rows)-1] {
+				break // no rejected row among this part's rows
+			}
+			if r.Row > row {
+				continue
+			}
+			if i > 0 {
+				if err := write(p.lines[from:p.ends[i-1]]); err != nil {
+					return nil, err
+				}
+				from = p.ends[i-1] + len(f.Sep)
+			}
+			if err := writeRejectedBefore(row); err != nil {
+				return nil, err
+			}
+		}
+		if err := write(p.lines[from:]); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeRejectedBefore(0); err != nil {
+		return nil, err
+	}
+	return sum.summary(b.ID, b.Status, s.now().UTC()), nil
 }
 
 // Summary computes the batch's report summary without writing the report.

@@ -373,25 +373,35 @@ func rejectedRow(rec payoutfile.Record) RejectedRow {
 	}
 }
 
-// putChunkScript stores a chunk once. KEYS: chunk, batch, counts. ARGV: body, body sha, rows, now,
-// report items, then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it existed
-// with the same body, {-1, ”} when it existed with another body.
+// putChunkScript stores a chunk's hash once; it runs in one transaction after the SET NX of the
+// chunk's body and items keys (see storeChunk). KEYS: chunk, batch, counts. ARGV: body sha, rows,
+// now, then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it
+// existed with the same body, {-1, ”} when it existed with another body.
 var putChunkScript = redis.NewScript(`
 local sha = redis.call('HGET', KEYS[1], 'body_sha')
 if sha then
-  if sha ~= ARGV[2] then return {-1, ''} end
+  if sha ~= ARGV[1] then return {-1, ''} end
   return {0, redis.call('HGET', KEYS[1], 'state')}
 end
-redis.call('HSET', KEYS[1], 'body', ARGV[1], 'body_sha', ARGV[2], 'rows', ARGV[3], 'state', 'PENDING',
-  'version', '0', 'sent', '0', 'attempts', '0', 'created', ARGV[4], 'updated', ARGV[4], 'items', ARGV[5])
+redis.call('HSET', KEYS[1], 'body_sha', ARGV[1], 'rows', ARGV[2], 'state', 'PENDING',
+  'version', '0', 'sent', '0', 'attempts', '0', 'created', ARGV[3], 'updated', ARGV[3])
 redis.call('HINCRBY', KEYS[2], 'chunks_seen', 1)
-local i = 6
+local i = 4
 while i <= #ARGV do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i+1])
   i = i + 2
 end
 return {1, 'PENDING'}
 `)
+
+// storedChunk is a built chunk on its way to the ledger.
+type storedChunk struct {
+	seq         int
+	extID       string
+	body        []byte
+	reportItems string
+	args        []any // putChunkScript's ARGV
+}
 
 func (sp *splitter) flushChunk() error {
 	if len(sp.items) == 0 {
@@ -409,7 +419,8 @@ func (sp *splitter) flushChunk() error {
 		return fmt.Errorf("chunk %s: build body: %w", extID, err)
 	}
 	sum := sha256.Sum256(body)
-	args := []any{body, hex.EncodeToString(sum[:]), encodeRows(sp.rows), sp.store.now().UTC().Format(time.RFC3339Nano), string(sp.reportItems)}
+	c := &storedChunk{seq: seq, extID: extID, body: body, reportItems: string(sp.reportItems)}
+	args := []any{hex.EncodeToString(sum[:]), encodeRows(sp.rows), sp.store.now().UTC().Format(time.RFC3339Nano)}
 	minor := map[string]int64{}
 	for _, it := range sp.items {
 		m, err := minorUnits(it.Amount)
@@ -422,21 +433,34 @@ func (sp *splitter) flushChunk() error {
 	for cur, m := range minor {
 		args = append(args, "m:"+RowPending+":"+cur, strconv.FormatInt(m, 10))
 	}
+	c.args = args
 	sp.items, sp.rows, sp.reportItems = sp.items[:0], sp.rows[:0], sp.reportItems[:0]
-	return sp.write(func() error { return sp.storeChunk(seq, extID, args) })
+	return sp.write(func() error { return sp.storeChunk(c) })
 }
 
-// storeChunk stores a built chunk once and enqueues its init task while it is still PENDING.
-func (sp *splitter) storeChunk(seq int, extID string, args []any) error {
-	res, err := putChunkScript.Run(sp.ctx, sp.store.rdb, []string{chunkKey(sp.id, seq), batchKey(sp.id), countsKey(sp.id)}, args...).Slice()
+// storeChunk stores a built chunk once, in one transaction (its body and items only where they
+// are not stored yet: a chunk stored earlier keeps its bytes, and the script reports a different
+// body as a conflict), and enqueues its init task while it is still PENDING.
+func (sp *splitter) storeChunk(c *storedChunk) error {
+	var put *redis.Cmd
+	_, err := sp.store.rdb.TxPipelined(sp.ctx, func(pipe redis.Pipeliner) error {
+		pipe.SetNX(sp.ctx, chunkBodyKey(sp.id, c.seq), c.body, 0)
+		pipe.SetNX(sp.ctx, chunkItemsKey(sp.id, c.seq), c.reportItems, 0)
+		put = putChunkScript.Eval(sp.ctx, pipe, []string{chunkKey(sp.id, c.seq), batchKey(sp.id), countsKey(sp.id)}, c.args...)
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("chunk %s: store: %w", extID, err)
+		return fmt.Errorf("chunk %s: store: %w", c.extID, err)
+	}
+	res, err := put.Slice()
+	if err != nil {
+		return fmt.Errorf("chunk %s: store: %w", c.extID, err)
 	}
 	if res[0].(int64) == -1 {
-		return fmt.Errorf("chunk %s: stored earlier with a different body: the file or the splitting changed; nothing more was stored for this batch", extID)
+		return fmt.Errorf("chunk %s: stored earlier with a different body: the file or the splitting changed; nothing more was stored for this batch", c.extID)
 	}
 	if res[1] == ChunkPending {
-		return Enqueue(sp.ctx, sp.q, tasks.NewInitTask(tasks.Chunk{Batch: sp.id, Seq: seq}, sp.topts))
+		return Enqueue(sp.ctx, sp.q, tasks.NewInitTask(tasks.Chunk{Batch: sp.id, Seq: c.seq}, sp.topts))
 	}
 	return nil
 }

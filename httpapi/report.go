@@ -31,9 +31,10 @@ type reportRow struct {
 	CommissionAmount    *json.Number `json:"commission_amount,omitempty"`
 }
 
-// number returns s as an exact JSON number, or nil when s is not a decimal.
+// number returns s as an exact JSON number, or nil when s is not a decimal in JSON's spelling
+// (a rejected row's amount can be anything the file held).
 func number(s string) *json.Number {
-	if _, err := decimal.NewFromString(s); err != nil || s == "" {
+	if _, err := decimal.NewFromString(s); err != nil || s == "" || !json.Valid([]byte(s)) {
 		return nil
 	}
 	n := json.Number(s)
@@ -86,25 +87,24 @@ func writeJSONReport(r *http.Request, store *batch.Store, b *batch.Batch, w io.W
 	head, _ := json.Marshal(map[string]string{"batch": b.ID, "status": b.Status})
 	bw.Write(head[:len(head)-1])
 	bw.WriteString(`,"rows":[`)
-	first := true
-	enc := json.NewEncoder(bw)
-	err := store.Rows(r.Context(), b.ID, func(rr *batch.ReportRow) error {
-		if !first {
-			bw.WriteByte(',')
-		}
-		first = false
-		return enc.Encode(reportRow{
-			Row: rr.Row, ItemExternalID: rr.ItemExternalID, RecipientType: rr.RecipientType,
-			RecipientInfoMasked: rr.RecipientInfoMasked, Amount: number(rr.Amount), Currency: rr.Currency,
-			Status: rr.Status, ErrorCode: rr.ErrorCode, ErrorMessage: rr.ErrorMessage, ExternalID: rr.ExternalID,
-			RequestID: rr.RequestID, ReferenceCode: rr.ReferenceCode, CommissionAmount: number(rr.CommissionAmount),
-		})
-	})
+	_, err := store.WriteRows(r.Context(), b, bw, batch.RowFormat{Sep: ",", Row: appendJSONRow})
 	if err != nil {
 		return err
 	}
 	bw.WriteString("]}\n")
 	return bw.Flush()
+}
+
+// appendJSONRow appends one report row as a JSON object and a newline.
+func appendJSONRow(b []byte, rr *batch.ReportRow) []byte {
+	// Every field is a string or a number that number checked, so this cannot fail.
+	raw, _ := json.Marshal(reportRow{
+		Row: rr.Row, ItemExternalID: rr.ItemExternalID, RecipientType: rr.RecipientType,
+		RecipientInfoMasked: rr.RecipientInfoMasked, Amount: number(rr.Amount), Currency: rr.Currency,
+		Status: rr.Status, ErrorCode: rr.ErrorCode, ErrorMessage: rr.ErrorMessage, ExternalID: rr.ExternalID,
+		RequestID: rr.RequestID, ReferenceCode: rr.ReferenceCode, CommissionAmount: number(rr.CommissionAmount),
+	})
+	return append(append(b, raw...), '\n')
 }
 
 // prefersJSON reports whether an Accept header ranks application/json above text/csv. Explicit

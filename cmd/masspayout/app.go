@@ -188,11 +188,16 @@ func (a *app) finalizer() *worker.Finalizer {
 	}
 }
 
-// startWorkers runs the asynq workers in this process until the returned stop is called.
-func (a *app) startWorkers() (stop func(), err error) {
+// startWorkers runs the asynq workers in this process until the returned stop is called. An idle
+// worker looks for new tasks every idleCheck (0: the worker default).
+func (a *app) startWorkers(idleCheck time.Duration) (stop func(), err error) {
 	p := a.pipeline()
-	srv := asynq.NewServerFromRedisClient(a.rdb, worker.ServerConfig(p, a.cfg.WorkerConcurrency,
-		worker.RetryPolicy{Base: a.cfg.RetryBaseDelay, Max: a.cfg.RetryMaxDelay}, a.cfg.IyzicoTimeout))
+	cfg := worker.ServerConfig(p, a.cfg.WorkerConcurrency,
+		worker.RetryPolicy{Base: a.cfg.RetryBaseDelay, Max: a.cfg.RetryMaxDelay}, a.cfg.IyzicoTimeout)
+	if idleCheck > 0 {
+		cfg.TaskCheckInterval = idleCheck
+	}
+	srv := asynq.NewServerFromRedisClient(a.rdb, cfg)
 	if err := srv.Start(worker.NewServeMux(p, a.finalizer(), nil)); err != nil {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}

@@ -39,7 +39,9 @@ func cmdRun(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.close()
-	stop, err := a.startWorkers()
+	// The workers live as long as this batch: an idle one checks often, so the finalize task
+	// starts at once and stopping (which waits out an idle check) is quick.
+	stop, err := a.startWorkers(50 * time.Millisecond)
 	if err != nil {
 		return err
 	}
@@ -100,7 +102,7 @@ func cmdRun(ctx context.Context, e env) error {
 
 // waitBatch polls the batch until done says so, showing progress.
 func waitBatch(ctx context.Context, s *batch.Store, id string, bar *progressBar, done func(*batch.Batch) bool) (*batch.Batch, error) {
-	tick := time.NewTicker(200 * time.Millisecond)
+	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		b, err := s.Get(ctx, id)

@@ -57,7 +57,7 @@ func cmdServe(ctx context.Context, e env) error {
 		if err := a.connectIyzico(); err != nil {
 			return err
 		}
-		stop, err := a.startWorkers()
+		stop, err := a.startWorkers(0)
 		if err != nil {
 			return err
 		}

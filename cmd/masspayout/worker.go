@@ -29,7 +29,7 @@ func cmdWorker(ctx context.Context, e env) error {
 		defer stopMetrics()
 		a.log.Info().Str("addr", addr).Msg("metrics on /metrics")
 	}
-	stop, err := a.startWorkers()
+	stop, err := a.startWorkers(0)
 	if err != nil {
 		return err
 	}

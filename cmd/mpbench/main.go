@@ -228,17 +228,46 @@ func benchRun(bin, file, dir, redisURL, sbURL string, chunk, conc, rows int) (fl
 		"IYZICO_API_KEY="+apiKey, "IYZICO_SECRET_KEY="+secretKey, "IYZICO_RATE_LIMIT=0",
 		"CHUNK_SIZE="+strconv.Itoa(chunk), "WORKER_CONCURRENCY="+strconv.Itoa(conc),
 		"APPROVAL=manual", "LOG_LEVEL=error", "RESULTS_DIR="+dir)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	d := time.Since(start)
-	if err != nil {
-		return 0, 0, fmt.Errorf("masspayout run: %v\n%s", err, out)
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
 	}
+	// The peak RSS is read from /proc while the process runs: the rusage of a child started from
+	// this (large) process also counts the memory the child shared with it before exec.
 	var rss int64
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			d := time.Since(start)
+			if err != nil {
+				return 0, 0, fmt.Errorf("masspayout run: %v\n%s", err, out.String())
+			}
+			return float64(rows) / d.Seconds(), rss, nil
+		case <-tick.C:
+			rss = max(rss, peakRSS(cmd.Process.Pid))
+		}
 	}
-	return float64(rows) / d.Seconds(), rss, nil
+}
+
+// peakRSS returns a process's peak resident set size (VmHWM) in KiB, or 0 when it cannot be read.
+func peakRSS(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // benchLoop posts every body once with the iyzico client at the given concurrency.
