@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // csvSource reads CSV with a delimiter and line ending detected from the header. Quoted fields may
@@ -208,6 +209,9 @@ func (c *csvSource) readLine() ([]byte, error) {
 
 // blank reports whether every field of the current record is empty or white space.
 func (c *csvSource) blank() bool {
+	if len(c.ends) > 0 && c.ends[0] > c.starts[0] && c.rec[c.starts[0]] > ' ' && c.rec[c.starts[0]] < utf8.RuneSelf {
+		return false // the usual row: its first field starts with text
+	}
 	for i, e := range c.ends {
 		if len(bytes.TrimSpace(c.rec[c.starts[i]:e])) > 0 {
 			return false

@@ -326,3 +326,33 @@ func FuzzPhone(f *testing.F) {
 		}
 	})
 }
+
+// FuzzTextProblem checks textProblem's byte-level fast paths against the plain rule, rune by rune:
+// the first invalid byte or refused character decides, else the length.
+func FuzzTextProblem(f *testing.F) {
+	for _, s := range []string{"Ayşe Yılmaz", "Şükrü\u200bÇağlar", "a\u0085b", "\u00a0x", "ok", "\xc3", "\xc3(", "\xe2\x80\xae", "\x7f", "İ\xff"} {
+		f.Add(s, 5)
+	}
+	f.Fuzz(func(t *testing.T, s string, max int) {
+		wantCode := ""
+		n := 0
+		for i := 0; i < len(s); n++ {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			if r == utf8.RuneError && size == 1 {
+				wantCode = CodeInvalidEncoding
+				break
+			}
+			if (r < utf8.RuneSelf && (r < 0x20 || r == 0x7f)) || (r >= utf8.RuneSelf && forbiddenRune(r)) {
+				wantCode = CodeInvalidCharacter
+				break
+			}
+		}
+		if wantCode == "" && n > max {
+			wantCode = CodeFieldTooLong
+		}
+		if code, _ := textProblem(s, max); code != wantCode {
+			t.Fatalf("textProblem(%q, %d) = %s, want %s", s, max, code, wantCode)
+		}
+	})
+}

@@ -70,7 +70,10 @@ func checkIBAN(b []byte) error {
 	if !isUpper(b[0]) || !isUpper(b[1]) {
 		return errors.New("does not start with a 2-letter country code such as TR")
 	}
-	want := ibanLength(string(b[:2]))
+	want := 26 // TR, nearly every IBAN of a Turkish payroll; the registry's switch for the rest
+	if b[0] != 'T' || b[1] != 'R' {
+		want = ibanLength(string(b[:2]))
+	}
 	if want == 0 {
 		return fmt.Errorf("country code %q has no IBAN", string(b[:2]))
 	}

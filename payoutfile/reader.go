@@ -8,23 +8,29 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"sync"
 )
 
 // maxWarnings bounds Reader.Warnings.
 const maxWarnings = 100
 
 // Reader streams the rows of a payout file as validated Records. It is not safe for concurrent use.
+// The file is parsed on a goroutine of its own, a few batches of rows ahead of validation (see
+// readAhead); Close stops it.
 type Reader struct {
-	opts    Options
-	curs    []currency
-	src     source
-	seen    idSet // item external IDs seen, as 128-bit hashes with their first row
-	seeds   [2]maphash.Seed
-	raw     rawRecord
-	batch   []pending // rows read ahead, returned from pos on
-	pos     int
-	records int
-	err     error
+	opts     Options
+	curs     []currency
+	src      source
+	ahead    *readAhead // started by the first Next
+	defaults BatchDefaults
+	seen     idSet // item external IDs seen, as 128-bit hashes with their first row
+	seeds    [2]maphash.Seed
+	batch    []pending // rows read ahead, returned from pos on
+	pos      int
+	records  int
+	err      error
+
+	mu      sync.Mutex // guards the warnings: sources warn from the read-ahead goroutine
 	warns   []string
 	dropped int
 	warned  map[string]bool
@@ -75,7 +81,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	case FormatCSV, FormatJSONL, FormatJSON:
 		br := bufio.NewReaderSize(&limitedReader{r: r, left: o.MaxFileBytes}, bufSize)
 		if err := sniff(br, o.Format); err != nil {
-			return nil, rd.fileError(err)
+			return nil, rd.fileError(err, 0)
 		}
 		switch o.Format {
 		case FormatCSV:
@@ -96,7 +102,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		if src != nil {
 			src.close()
 		}
-		return nil, rd.fileError(err)
+		return nil, rd.fileError(err, 0)
 	}
 	rd.src = src
 	return rd, nil
@@ -120,10 +126,12 @@ func (r *Reader) Next() (Record, error) {
 	return r.batch[r.pos-1].rec, nil
 }
 
-// batchSize is how many rows Next reads ahead. Their item external IDs are checked against the
-// duplicate set together, so that the set's cache misses overlap instead of queueing one by one
-// (the set is too large for the cache and its accesses are random by design).
-const batchSize = 64
+// batchSize is how many rows the read-ahead goroutine hands over at a time (few enough hand-overs
+// that they cost nothing next to the rows) and Next validates together. Their item external IDs
+// are checked against the duplicate set together, so that the set's cache misses overlap instead
+// of queueing one by one (the set is too large for the cache and its accesses are random by
+// design).
+const batchSize = 1024
 
 // pending is a validated row waiting for the duplicate check.
 type pending struct {
@@ -135,26 +143,16 @@ type pending struct {
 	check    bool
 }
 
-// fill reads and validates up to batchSize rows, then checks their item external IDs.
+// fill validates the next batch of raw rows, then checks their item external IDs.
 func (r *Reader) fill() {
 	r.batch, r.pos = r.batch[:0], 0
-	raw := &r.raw
-	for len(r.batch) < batchSize {
-		raw.reset()
-		err := r.src.next(raw)
-		switch {
-		case err == io.EOF && r.records == 0:
-			r.err = &FileError{Code: CodeNoRows, Message: "the file has no data rows; export the payroll again with its rows under the header"}
-		case err == io.EOF:
-			r.err = io.EOF
-		case err != nil:
-			r.err = r.fileError(err)
-		case raw.row > r.opts.MaxRows:
-			r.err = tooManyRows(r.opts.MaxRows)
-		}
-		if r.err != nil {
-			break
-		}
+	if r.ahead == nil {
+		r.ahead = startReadAhead(r.src, r.opts.MaxRows)
+	}
+	b := <-r.ahead.full
+	r.defaults = b.defaults
+	for i := range b.rows {
+		raw := &b.rows[i]
 		r.records++
 		// The row is validated in place: copying Records around costs write barriers.
 		if len(r.batch) < cap(r.batch) {
@@ -168,7 +166,93 @@ func (r *Reader) fill() {
 		p.readType, p.readInfo = raw.val[fRecipientType], raw.val[fRecipientInfo]
 		p.check = raw.val[fItemExternalID] != "" && !raw.shifted && !raw.bad[fItemExternalID]
 	}
+	switch {
+	case b.err == nil:
+	case b.err == io.EOF && r.records == 0:
+		r.err = &FileError{Code: CodeNoRows, Message: "the file has no data rows; export the payroll again with its rows under the header"}
+	case b.err == io.EOF:
+		r.err = io.EOF
+	default:
+		r.err = r.fileError(b.err, b.errRow)
+	}
+	r.ahead.free <- b // the Records hold none of the batch's memory
 	r.dedupe(r.batch)
+}
+
+// readAhead runs a source on a goroutine of its own, up to a few batches of raw rows ahead of the
+// Reader, so that parsing the file and validating its rows each have a core. Rows keep their
+// order: one goroutine reads, one validates.
+type readAhead struct {
+	full chan *rawBatch // read batches, in file order
+	free chan *rawBatch // batches to read into
+	stop chan struct{}
+	done chan struct{}
+}
+
+// rawBatch is up to batchSize rows as the source read them.
+type rawBatch struct {
+	rows     []rawRecord
+	defaults BatchDefaults // the source's batch-level values after these rows
+	err      error         // what ended the file after these rows (io.EOF at its end), or nil
+	errRow   int           // the row being read when err happened
+}
+
+const readAheadBatches = 3
+
+func startReadAhead(src source, maxRows int) *readAhead {
+	ra := &readAhead{
+		full: make(chan *rawBatch, readAheadBatches),
+		free: make(chan *rawBatch, readAheadBatches),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	for range readAheadBatches {
+		ra.free <- &rawBatch{rows: make([]rawRecord, 0, batchSize)}
+	}
+	go ra.run(src, maxRows)
+	return ra
+}
+
+func (ra *readAhead) run(src source, maxRows int) {
+	defer close(ra.done)
+	for {
+		var b *rawBatch
+		select {
+		case b = <-ra.free:
+		case <-ra.stop:
+			return
+		}
+		b.rows, b.err = b.rows[:0], nil
+		for len(b.rows) < batchSize && b.err == nil {
+			b.rows = b.rows[:len(b.rows)+1]
+			raw := &b.rows[len(b.rows)-1]
+			raw.reset()
+			switch err := src.next(raw); {
+			case err != nil:
+				b.err, b.errRow = err, raw.row
+			case raw.row > maxRows:
+				b.err = tooManyRows(maxRows)
+			}
+			if b.err != nil {
+				b.rows = b.rows[:len(b.rows)-1]
+			}
+		}
+		b.defaults = src.defaults()
+		select {
+		case ra.full <- b:
+		case <-ra.stop:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// close stops the goroutine and waits for it (it may be inside one read of the input).
+func (ra *readAhead) close() {
+	close(ra.stop)
+	<-ra.done
 }
 
 // dedupe refuses every later occurrence of an item external ID, in file order. The first
@@ -214,11 +298,18 @@ func (r *Reader) dedupe(batch []pending) {
 
 // Defaults returns the batch-level values of a JSON file, as seen so far; they are complete once
 // Next has returned io.EOF. Other formats return zero BatchDefaults.
-func (r *Reader) Defaults() BatchDefaults { return r.src.defaults() }
+func (r *Reader) Defaults() BatchDefaults {
+	if r.ahead == nil {
+		return r.src.defaults()
+	}
+	return r.defaults
+}
 
 // Warnings returns what was noticed but not refused, such as unknown columns ignored. It grows as
 // the file is read (at most 100 entries).
 func (r *Reader) Warnings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	w := append([]string(nil), r.warns...)
 	if r.dropped > 0 {
 		w = append(w, fmt.Sprintf("%d more warnings not shown", r.dropped))
@@ -232,8 +323,14 @@ func (r *Reader) Close() error {
 	if r.src == nil {
 		return nil
 	}
+	if r.ahead != nil {
+		r.ahead.close()
+	}
+	d := r.Defaults()
 	err := r.src.close()
-	r.src = closedSource{r.src.defaults()}
+	r.seen.release()
+	r.src, r.ahead = closedSource{d}, nil
+	r.batch, r.pos = nil, 0 // rows read ahead are dropped
 	if r.err == nil {
 		r.err = errors.New("payoutfile: Reader is closed")
 	}
@@ -242,6 +339,8 @@ func (r *Reader) Close() error {
 
 // warn records a warning once.
 func (r *Reader) warn(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.warned[msg] {
 		return
 	}
@@ -256,17 +355,17 @@ func (r *Reader) warn(msg string) {
 	r.warns = append(r.warns, msg)
 }
 
-// fileError turns what a source returned into a *FileError.
-func (r *Reader) fileError(err error) error {
+// fileError turns what a source returned into a *FileError; row is the row being read.
+func (r *Reader) fileError(err error, row int) error {
 	var fe *FileError
 	switch {
 	case errors.As(err, &fe):
 		return fe
 	case errors.Is(err, errFileTooLarge):
-		return &FileError{Code: CodeFileTooLarge, Row: r.raw.row, Message: fmt.Sprintf(
+		return &FileError{Code: CodeFileTooLarge, Row: row, Message: fmt.Sprintf(
 			"the file is larger than the limit of %d bytes; split it into smaller files", r.opts.MaxFileBytes)}
 	}
-	return &FileError{Code: CodeReadError, Row: r.raw.row, Message: fmt.Sprintf("reading the file: %v", err)}
+	return &FileError{Code: CodeReadError, Row: row, Message: fmt.Sprintf("reading the file: %v", err)}
 }
 
 func tooManyRows(max int) *FileError {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -312,5 +314,90 @@ func TestReaderAfterEnd(t *testing.T) {
 	}
 	if _, err := r.Next(); err == nil {
 		t.Fatal("Next after Close succeeded")
+	}
+}
+
+// TestIDTableReuseStartsEmpty: the table of a closed Reader is kept and handed to the next set of
+// that size empty (each Reader hashes with its own seeds, so a table left full would not show as
+// duplicates but would fill up), and Readers still find duplicates after a reuse.
+func TestIDTableReuseStartsEmpty(t *testing.T) {
+	var used idSet
+	used.reserve(100)
+	for i := range 100 {
+		used.add(uint64(i)*7919, uint64(i), i+1)
+	}
+	size, first := len(used.slots), &used.slots[0]
+	used.release()
+	var next idSet
+	next.reserve(1)
+	if len(next.slots) != size || &next.slots[0] != first {
+		t.Fatalf("a set of the same size got a new table (%d slots), not the released one", len(next.slots))
+	}
+	for i, sl := range next.slots {
+		if sl != (idSlot{}) {
+			t.Fatalf("reused table slot %d holds %+v; it must start empty", i, sl)
+		}
+	}
+	next.release()
+
+	var b strings.Builder
+	b.WriteString("item_external_id,recipient_type,recipient_info,amount,currency\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "id-%d,MEMBER_ID,2228853,1.00,TRY\n", i)
+	}
+	rows := b.String()[strings.IndexByte(b.String(), '\n')+1:]
+	for round := range 3 { // the second and third reuse the first's table
+		r, err := NewReader(strings.NewReader(b.String()+rows), Options{Format: FormatCSV})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dups := 0
+		for {
+			rec, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Contains(codes(rec), CodeDuplicateID) {
+				dups++
+			} else if !rec.Valid() || rec.Row > 3000 {
+				t.Fatalf("round %d, row %d: %v", round, rec.Row, codes(rec))
+			}
+		}
+		r.Close()
+		if dups != 3000 {
+			t.Errorf("round %d: %d duplicates, want 3000", round, dups)
+		}
+	}
+}
+
+// TestCloseStopsReadAhead: a Reader closed after its first row stops its read-ahead goroutine; a
+// closed Reader returns an error, not more rows.
+func TestCloseStopsReadAhead(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("item_external_id,recipient_type,recipient_info,amount,currency\n")
+	for i := range 20 * batchSize {
+		fmt.Fprintf(&b, "id-%d,MEMBER_ID,2228853,1.00,TRY\n", i)
+	}
+	before := runtime.NumGoroutine()
+	for range 20 {
+		r, err := NewReader(strings.NewReader(b.String()), Options{Format: FormatCSV})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec, err := r.Next(); err != nil || rec.Row != 1 {
+			t.Fatalf("first row %d, %v", rec.Row, err)
+		}
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Next(); err == nil || err == io.EOF {
+			t.Fatalf("Next after Close = %v, want an error", err)
+		}
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Errorf("%d goroutines before, %d after 20 Readers closed early", before, after)
 	}
 }

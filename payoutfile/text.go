@@ -20,6 +20,10 @@ func textProblem(s string, max int) (code, reason string) {
 			i++
 			continue
 		}
+		if c >= 0xc3 && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+			i += 2 // U+00C0–U+07FF (Turkish and other Latin letters): always allowed
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			return CodeInvalidEncoding, fmt.Sprintf("character %d is not valid UTF-8; save the file as UTF-8 (in Excel: \"CSV UTF-8\"), it may be Windows-1254", n+1)
