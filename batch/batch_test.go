@@ -297,3 +297,30 @@ func TestSumMergeIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestFinalBatchExpiresWhole: when a batch becomes final, every key of its ledger (the batch, its
+// counts, audit, rejected pages, and each chunk's hash, body and items) gets the ledger TTL, so
+// nothing of it outlives the rest.
+func TestFinalBatchExpiresWhole(t *testing.T) {
+	s, q := newStore(t)
+	body := header + "a1,IDENTITY_NUMBER,17291716060,,200.25,TRY\na2,MEMBER_ID,2228853,,7000,TRY\nbad,IBAN,TR00,,1,TRY\na3,MEMBER_ID,2228853,,1,TRY\n"
+	if _, err := submitBytes(t, s, q, "ttl", "csv", body, 2); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.SetStatus(ctx, "ttl", StatusCanceled, true); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.rdb.Keys(ctx, "mp:{ttl}:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) < 9 { // batch, counts, audit, rejected page, 2 chunks × 3
+		t.Fatalf("only %d ledger keys: %v", len(keys), keys)
+	}
+	for _, k := range keys {
+		if ttl := s.rdb.PTTL(ctx, k).Val(); ttl <= 0 || ttl > time.Hour {
+			t.Errorf("%s: TTL %v, want the ledger TTL (1h)", k, ttl)
+		}
+	}
+}
