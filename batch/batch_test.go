@@ -324,3 +324,34 @@ func TestFinalBatchExpiresWhole(t *testing.T) {
 		}
 	}
 }
+
+// TestGeneratedItemIDsCannotCollide: a row whose own ID has the form given to rows without one
+// (<batch>-r<row>) is rejected, so no two items of a batch share an itemExternalId.
+func TestGeneratedItemIDsCannotCollide(t *testing.T) {
+	s, q := newStore(t)
+	body := header + ",MEMBER_ID,2228853,,1,TRY\ngen-r1,MEMBER_ID,2228853,,2,TRY\ngen-r1x,MEMBER_ID,2228853,,3,TRY\ngen-r,MEMBER_ID,2228853,,4,TRY\n"
+	res, err := submitBytes(t, s, q, "gen", "csv", body, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Batch.Rejected != 1 || res.Batch.Valid != 3 {
+		t.Fatalf("valid %d, rejected %d; want row 2 alone rejected", res.Batch.Valid, res.Batch.Rejected)
+	}
+	var out bytes.Buffer
+	if _, err := s.WriteReport(context.Background(), "gen", &out); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := csv.NewReader(&out).ReadAll()
+	ids := map[string]int{}
+	for _, rec := range recs[1:] {
+		if rec[6] != RowRejected {
+			ids[rec[1]]++
+		}
+		if rec[0] == "2" && (rec[6] != RowRejected || rec[7] != "RESERVED_ITEM_EXTERNAL_ID") {
+			t.Errorf("row 2: %v", rec)
+		}
+	}
+	if ids["gen-r1"] != 1 || len(ids) != 3 {
+		t.Errorf("item IDs sent: %v", ids)
+	}
+}

@@ -306,6 +306,11 @@ type splitter struct {
 
 func (sp *splitter) add(rec payoutfile.Record) error {
 	sp.p.Rows++
+	if id := rec.Item.ItemExternalID; len(rec.Errors) == 0 && isGeneratedItemID(sp.id, id) {
+		// Another row without an ID would get this one: two items with one itemExternalId.
+		rec.Errors = append(rec.Errors, payoutfile.RowError{Row: rec.Row, Column: "item_external_id", Code: payoutfile.CodeReservedID,
+			Message: fmt.Sprintf("row %d, item_external_id: %q has the form given to rows without an ID (%s-r<row>); use another ID, or leave it empty", rec.Row, id, sp.id)})
+	}
 	if len(rec.Errors) == 0 {
 		sp.p.Valid++
 		it := rec.Item
@@ -345,6 +350,21 @@ func (sp *splitter) add(rec payoutfile.Record) error {
 		sp.progress(sp.p)
 	}
 	return nil
+}
+
+// isGeneratedItemID reports whether id has the form of the item external ID a row without one
+// gets in batch batchID: <batchID>-r<row>.
+func isGeneratedItemID(batchID, id string) bool {
+	n, ok := strings.CutPrefix(id, batchID+"-r")
+	if !ok || n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func rejectedRow(rec payoutfile.Record) RejectedRow {

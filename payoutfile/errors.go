@@ -12,6 +12,7 @@ const (
 	CodeAmountScale          = "AMOUNT_SCALE"
 	CodeUnsupportedCurrency  = "UNSUPPORTED_CURRENCY"
 	CodeDuplicateID          = "DUPLICATE_ITEM_EXTERNAL_ID"
+	CodeReservedID           = "RESERVED_ITEM_EXTERNAL_ID" // submit: the form given to rows without an ID
 	CodeNameRequired         = "RECIPIENT_NAME_REQUIRED"
 	CodeFieldTooLong         = "FIELD_TOO_LONG"
 	CodeWrongFieldCount      = "WRONG_FIELD_COUNT"
