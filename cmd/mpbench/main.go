@@ -1,6 +1,6 @@
 // Command mpbench is masspayout's end-to-end benchmark (DESIGN.md §10), run by `make bench`. It
-// generates a payroll file, starts a private redis-server and the sandbox as separate processes on
-// loopback, and measures, in the same run:
+// generates a payroll file, starts a private redis-server (a fresh one per measurement) and the
+// sandbox as separate processes on loopback, and measures, in the same run:
 //
 //   - submit: batch.Submit of the file (read, validate, store chunks, enqueue) into Redis, against
 //     raw asynq enqueueing of the same chunk bodies (target: at least half the rate);
@@ -78,21 +78,20 @@ func run() error {
 	st, _ := os.Stat(file)
 	fmt.Printf("file: %d rows (%d valid), %.1f MB; chunk size %d; concurrency %d; %d cores\n\n", tot.Rows, tot.Valid, float64(st.Size())/1e6, *chunk, *conc, numCPU())
 
-	redisURL, stopRedis, err := startRedis(dir)
+	// Each measurement starts from an empty redis-server of its own.
+	var subRate, rawRate float64
+	var bodies [][]byte
+	err = withRedis(dir, func(_ string, rdb redis.UniversalClient) error {
+		subRate, bodies, err = benchSubmit(ctx, rdb, file, *chunk, tot.Rows)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer stopRedis()
-	opt, _ := asynq.ParseRedisURI(redisURL)
-	rdb := opt.MakeRedisClient().(redis.UniversalClient)
-	defer rdb.Close()
-
-	// Submit vs raw enqueue of the same bodies.
-	subRate, bodies, err := benchSubmit(ctx, rdb, file, *chunk, tot.Rows)
-	if err != nil {
+	err = withRedis(dir, func(_ string, rdb redis.UniversalClient) error {
+		rawRate, err = benchRawEnqueue(ctx, rdb, bodies, tot.Rows)
 		return err
-	}
-	rawRate, err := benchRawEnqueue(ctx, rdb, bodies, tot.Rows)
+	})
 	if err != nil {
 		return err
 	}
@@ -102,19 +101,21 @@ func run() error {
 	}
 
 	// End to end vs a direct loop posting the same bodies.
-	if err := rdb.FlushAll(ctx).Err(); err != nil {
+	var runRate float64
+	var rss int64
+	err = withRedis(dir, func(redisURL string, _ redis.UniversalClient) error {
+		sbURL, stopSandbox, err := startSandbox(bin, dir)
+		if err != nil {
+			return err
+		}
+		defer stopSandbox()
+		runRate, rss, err = benchRun(bin, file, dir, redisURL, sbURL, *chunk, *conc, tot.Rows)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	sbURL, stopSandbox, err := startSandbox(bin, dir)
-	if err != nil {
-		return err
-	}
-	runRate, rss, err := benchRun(bin, file, dir, redisURL, sbURL, *chunk, *conc, tot.Rows)
-	stopSandbox()
-	if err != nil {
-		return err
-	}
-	sbURL, stopSandbox, err = startSandbox(bin, dir)
 	if err != nil {
 		return err
 	}
@@ -130,6 +131,22 @@ func run() error {
 func numCPU() int {
 	b, _ := os.ReadFile("/proc/cpuinfo")
 	return strings.Count(string(b), "processor\t:")
+}
+
+// withRedis runs fn against a redis-server of its own (URL and client), stopped afterwards.
+func withRedis(dir string, fn func(url string, rdb redis.UniversalClient) error) error {
+	url, stop, err := startRedis(dir)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	opt, err := asynq.ParseRedisURI(url)
+	if err != nil {
+		return err
+	}
+	rdb := opt.MakeRedisClient().(redis.UniversalClient)
+	defer rdb.Close()
+	return fn(url, rdb)
 }
 
 func startRedis(dir string) (string, func(), error) {
@@ -182,9 +199,6 @@ func benchSubmit(ctx context.Context, rdb redis.UniversalClient, file string, ch
 }
 
 func benchRawEnqueue(ctx context.Context, rdb redis.UniversalClient, bodies [][]byte, rows int) (float64, error) {
-	if err := rdb.FlushAll(ctx).Err(); err != nil {
-		return 0, err
-	}
 	q := asynq.NewClientFromRedisClient(rdb)
 	start := time.Now()
 	for i, b := range bodies {
