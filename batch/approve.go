@@ -152,9 +152,10 @@ func (s *Store) enqueueForChunks(ctx context.Context, id, state string, q Enqueu
 	return nil
 }
 
-// Reopen clears a batch's final mark after reconcile changed a chunk: the ledger's expiry is
-// removed, the status goes back to PROCESSING and the next finalize sets it again.
-func (s *Store) Reopen(ctx context.Context, id string) error {
+// Reopen clears a batch's final mark after reconcile (run number generation) changed a chunk: the
+// ledger's expiry is removed, the status goes back to PROCESSING, and the next finalize sets it
+// again and sends the callback again as a new event.
+func (s *Store) Reopen(ctx context.Context, id string, generation int) error {
 	b, err := s.Get(ctx, id)
 	if err != nil {
 		return err
@@ -163,7 +164,8 @@ func (s *Store) Reopen(ctx context.Context, id string) error {
 		return nil
 	}
 	pipe := s.rdb.TxPipeline()
-	pipe.HSet(ctx, batchKey(id), "final", "0", "status", StatusProcessing, "updated", s.now().UTC().Format(time.RFC3339Nano))
+	pipe.HSet(ctx, batchKey(id), "final", "0", "status", StatusProcessing, "reopened", generation, "updated", s.now().UTC().Format(time.RFC3339Nano))
+	pipe.HDel(ctx, batchKey(id), "callback_delivered") // the receiver hears of the repaired outcome
 	for _, k := range s.keys(b) {
 		pipe.Persist(ctx, k)
 	}

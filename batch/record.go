@@ -63,6 +63,9 @@ type Batch struct {
 	// Generation counts reconcile runs. Tasks enqueued after one carry ":r<n>" in their IDs, since
 	// the IDs of earlier tasks stay taken while asynq retains them.
 	Generation int
+	// Reopened is the reconcile generation that last reopened the batch after it was final (0:
+	// never). Its next final callback is a new event: <batch>:final:r<Reopened>.
+	Reopened int
 }
 
 // TaskOptions returns base with the batch's task ID suffix for its current generation.
@@ -140,6 +143,7 @@ func (s *Store) get(ctx context.Context, id string, withCounts bool) (*Batch, er
 		CallbackDelivered: f["callback_delivered"] == "1",
 		CancelRequested:   f["cancel_requested"] == "1",
 		Generation:        atoi(f["reconciles"]),
+		Reopened:          atoi(f["reopened"]),
 		CanceledBy:        f["canceled_by"],
 		Counts:            map[string]int{},
 		Amounts:           map[string]map[string]decimal.Decimal{},

@@ -88,6 +88,9 @@ func HandleFinalize(f *Finalizer) asynq.HandlerFunc {
 			return err
 		}
 		event := p.Batch + ":" + p.Phase
+		if b.Reopened > 0 {
+			event += ":r" + strconv.Itoa(b.Reopened) // a repaired outcome: a new event
+		}
 		if err := f.Callback.Send(ctx, b.Options.CallbackURL, event, sum); err != nil {
 			log.Warn().Err(err).Msg("callback not delivered; will retry")
 			return err

@@ -58,7 +58,7 @@ func (p *Pipeline) Reconcile(ctx context.Context, batchID string) ([]ReconcileCh
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	if err := p.Store.Reopen(ctx, batchID); err != nil {
+	if err := p.Store.Reopen(ctx, batchID, b.Generation); err != nil {
 		return changes, err
 	}
 	if err := p.Store.Audit(ctx, batchID, "reconcile", "reconciled", fmt.Sprintf("%d chunks repaired", len(changes))); err != nil {
