@@ -169,6 +169,9 @@ func (s *Store) Reopen(ctx context.Context, id string, generation int) error {
 	for _, k := range s.keys(b) {
 		pipe.Persist(ctx, k)
 	}
+	if k := s.contentKeyOf(ctx, b); k != "" {
+		pipe.Persist(ctx, k)
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("batch %s: reopen: %w", id, err)
 	}

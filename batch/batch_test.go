@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -311,6 +312,10 @@ func TestFinalBatchExpiresWhole(t *testing.T) {
 	if err := s.SetStatus(ctx, "ttl", StatusCanceled, true); err != nil {
 		t.Fatal(err)
 	}
+	b, err := s.Get(ctx, "ttl")
+	if err != nil {
+		t.Fatal(err)
+	}
 	keys, err := s.rdb.Keys(ctx, "mp:{ttl}:*").Result()
 	if err != nil {
 		t.Fatal(err)
@@ -318,6 +323,7 @@ func TestFinalBatchExpiresWhole(t *testing.T) {
 	if len(keys) < 9 { // batch, counts, audit, rejected page, 2 chunks × 3
 		t.Fatalf("only %d ledger keys: %v", len(keys), keys)
 	}
+	keys = append(keys, contentKey(b.ContentHash)) // the file index entry goes with the batch
 	for _, k := range keys {
 		if ttl := s.rdb.PTTL(ctx, k).Val(); ttl <= 0 || ttl > time.Hour {
 			t.Errorf("%s: TTL %v, want the ledger TTL (1h)", k, ttl)
@@ -353,5 +359,61 @@ func TestGeneratedItemIDsCannotCollide(t *testing.T) {
 	}
 	if ids["gen-r1"] != 1 || len(ids) != 3 {
 		t.Errorf("item IDs sent: %v", ids)
+	}
+}
+
+// TestSameFileUnderAnotherBatchID: a file held by one batch is refused under another batch ID
+// (it would be paid twice) before anything is stored, unless AllowDuplicate says so; a refused
+// submission claims nothing, and a file whose batch is gone may be submitted again.
+func TestSameFileUnderAnotherBatchID(t *testing.T) {
+	s, q := newStore(t)
+	ctx := context.Background()
+	fileA := header + "a1,MEMBER_ID,2228853,,10,TRY\na2,MEMBER_ID,2228853,,20,TRY\n"
+	fileB := header + "b1,MEMBER_ID,2228853,,30,TRY\n"
+	if _, err := submitBytes(t, s, q, "jan", "csv", fileA, 10); err != nil {
+		t.Fatal(err)
+	}
+	tasksBefore := q.types()[tasks.TypeInit]
+
+	_, err := submitBytes(t, s, q, "feb", "csv", fileA, 10)
+	var dup *DuplicateContentError
+	if !errors.As(err, &dup) || dup.Existing != "jan" || !errors.Is(err, ErrBatchConflict) || !errors.Is(err, ErrDuplicateContent) {
+		t.Fatalf("same file as feb = %v, want a DuplicateContentError naming jan", err)
+	}
+	if _, err := s.Get(ctx, "feb"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the refused batch was stored: %v", err)
+	}
+	if n := q.types()[tasks.TypeInit]; n != tasksBefore {
+		t.Errorf("%d init tasks after the refusal, want %d", n, tasksBefore)
+	}
+	// The same file and ID again is the idempotent replay, not a duplicate.
+	if res, err := submitBytes(t, s, q, "jan", "csv", fileA, 10); err != nil || !res.AlreadySubmitted {
+		t.Errorf("replay of jan = %+v, %v", res, err)
+	}
+
+	// A submission refused for another reason (jan holds other content) releases its claim.
+	if _, err := submitBytes(t, s, q, "jan", "csv", fileB, 10); !errors.Is(err, ErrBatchConflict) || errors.Is(err, ErrDuplicateContent) {
+		t.Fatalf("file B as jan = %v, want a batch conflict", err)
+	}
+	if _, err := submitBytes(t, s, q, "mar", "csv", fileB, 10); err != nil {
+		t.Fatalf("file B as mar after the refused claim: %v", err)
+	}
+
+	// Allowed on purpose: submitted, and the audit says so.
+	res, err := s.Submit(ctx, SubmitRequest{File: bytes.NewReader([]byte(fileA)), Source: "again.csv", BatchID: "jan-again",
+		Options: Options{Format: "csv", ChunkSize: 10}, Submitter: "ayse", AllowDuplicate: true}, q, tasks.Options{MaxRetry: 3})
+	if err != nil || res.Batch.Valid != 2 {
+		t.Fatalf("AllowDuplicate: %+v, %v", res, err)
+	}
+	audit, _ := s.AuditLog(ctx, "jan-again")
+	if !slices.ContainsFunc(audit, func(e AuditEntry) bool { return e.Action == "duplicate-allowed" && strings.Contains(e.Detail, "jan") }) {
+		t.Errorf("audit %+v does not record the allowed duplicate", audit)
+	}
+
+	// Once jan's ledger is gone, the file is free again.
+	keys, _ := s.rdb.Keys(ctx, "mp:{jan}:*").Result()
+	s.rdb.Del(ctx, keys...)
+	if _, err := submitBytes(t, s, q, "apr", "csv", fileA, 10); err != nil {
+		t.Errorf("file A as apr after jan expired: %v", err)
 	}
 }

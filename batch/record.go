@@ -236,6 +236,9 @@ func (s *Store) expire(ctx context.Context, id string) error {
 	for _, k := range s.keys(b) {
 		pipe.Expire(ctx, k, s.ttl)
 	}
+	if k := s.contentKeyOf(ctx, b); k != "" {
+		pipe.Expire(ctx, k, s.ttl) // the file may be submitted again once its batch is gone
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("batch %s: expire ledger: %w", id, err)
 	}

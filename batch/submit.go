@@ -55,6 +55,9 @@ type SubmitRequest struct {
 	// AutoApprove (APPROVAL=auto) records the batch as approved by AutoApprover at creation:
 	// workers authorize each chunk right after init, and the batch cannot be canceled.
 	AutoApprove bool
+	// AllowDuplicate lets a file already submitted as another batch be submitted again under a
+	// new ID (it is then paid twice); without it Submit refuses with a *DuplicateContentError.
+	AllowDuplicate bool
 	// Progress, when set, is called every ProgressEvery rows and once at the end.
 	Progress func(SubmitProgress)
 }
@@ -135,8 +138,28 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 		return nil, fmt.Errorf("%w: batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", ErrInvalidOptions, id)
 	}
 
+	// The file is held by one batch: the same file under another batch ID is refused, since it
+	// would pay every row again.
+	claimed, duplicateOf := false, ""
+	if req.AllowDuplicate {
+		if owner, _ := s.rdb.Get(ctx, contentKey(contentHash)).Result(); owner != id {
+			duplicateOf = owner
+		}
+	} else {
+		other, c, err := s.claimContent(ctx, contentHash, id)
+		if err != nil {
+			return nil, err
+		}
+		if other != "" {
+			return nil, &DuplicateContentError{BatchID: id, Existing: other, SHA256: contentHash}
+		}
+		claimed = c
+	}
 	created, done, err := s.create(ctx, id, contentHash, o, req)
 	if err != nil {
+		if claimed {
+			s.releaseContent(ctx, contentHash, id)
+		}
 		return nil, err
 	}
 	if done {
@@ -146,6 +169,11 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 	if created {
 		if err := s.Audit(ctx, id, req.Submitter, "submitted", fmt.Sprintf("file %s, sha256 %s", req.Source, contentHash)); err != nil {
 			return nil, err
+		}
+		if duplicateOf != "" {
+			if err := s.Audit(ctx, id, req.Submitter, "duplicate-allowed", "the same file was submitted as batch "+duplicateOf+"; its rows are paid again"); err != nil {
+				return nil, err
+			}
 		}
 		if req.AutoApprove {
 			if err := s.Audit(ctx, id, AutoApprover, "approved", "automatic approval: each chunk is authorized right after init"); err != nil {

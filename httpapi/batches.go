@@ -38,7 +38,7 @@ type SubmitOptions struct {
 const maxRowErrors = 1000
 
 // submitParams are the query parameters of POST /v1/batches.
-var submitParams = []string{"batch_id", "purpose", "chunk_size", "decimal_comma", "callback_url", "reject", "format"}
+var submitParams = []string{"batch_id", "purpose", "chunk_size", "decimal_comma", "callback_url", "reject", "format", "allow_duplicate"}
 
 // handleBatchCreate is POST /v1/batches: it spools the file, validates it first when reject=all
 // (422 with the row errors when any row is invalid; nothing is submitted), then submits it with
@@ -52,12 +52,13 @@ func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer,
 		o.ChunkSize = 500
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		opts, id, rejectAll, format, err := parseSubmitQuery(r, o)
+		sq, err := parseSubmitQuery(r, o)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		up, err := receive(w, r, o.TempDir, o.MaxUploadBytes, format)
+		opts := sq.opts
+		up, err := receive(w, r, o.TempDir, o.MaxUploadBytes, sq.format)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -66,7 +67,7 @@ func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer,
 		opts.Format = string(up.format)
 		limits := o.Limits
 		limits.Format, limits.DecimalComma, limits.Currencies = up.format, opts.DecimalComma, opts.Currencies
-		if rejectAll {
+		if sq.rejectAll {
 			if err := validateAll(up.file, limits); err != nil {
 				writeError(w, r, log, err)
 				return
@@ -79,11 +80,13 @@ func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer,
 		res, err := store.Submit(ctx, batch.SubmitRequest{
 			File:        up.file,
 			Source:      up.name,
-			BatchID:     id,
+			BatchID:     sq.id,
 			Options:     opts,
 			Limits:      payoutfile.Options{MaxFileBytes: o.Limits.MaxFileBytes, MaxFieldBytes: o.Limits.MaxFieldBytes, MaxRows: o.Limits.MaxRows},
 			Submitter:   who,
 			AutoApprove: o.AutoApprove,
+
+			AllowDuplicate: sq.allowDuplicate,
 		}, q, topts)
 		if err != nil {
 			writeError(w, r, log, err)
@@ -105,65 +108,84 @@ func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer,
 	})
 }
 
+// submitQuery is the query of POST /v1/batches, checked.
+type submitQuery struct {
+	opts           batch.Options
+	id             string
+	rejectAll      bool
+	format         payoutfile.Format
+	allowDuplicate bool // submit a file that another batch holds (it is paid again)
+}
+
 // parseSubmitQuery reads and checks the query of POST /v1/batches before any byte of the body.
-func parseSubmitQuery(r *http.Request, o SubmitOptions) (opts batch.Options, id string, rejectAll bool, format payoutfile.Format, err error) {
+func parseSubmitQuery(r *http.Request, o SubmitOptions) (submitQuery, error) {
+	var sq submitQuery
 	q := r.URL.Query()
 	for k := range q {
 		if !slices.Contains(submitParams, k) {
-			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "unknown query parameter %q; the parameters are %s", k, strings.Join(submitParams, ", "))
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "unknown query parameter %q; the parameters are %s", k, strings.Join(submitParams, ", "))
 		}
 	}
-	opts = batch.Options{
+	sq.opts = batch.Options{
 		Purpose:     strings.ToUpper(strings.TrimSpace(q.Get("purpose"))),
 		ChunkSize:   o.ChunkSize,
 		CallbackURL: strings.TrimSpace(q.Get("callback_url")),
 		Currencies:  o.Currencies,
 	}
-	id = strings.TrimSpace(q.Get("batch_id"))
+	opts := &sq.opts
+	id := strings.TrimSpace(q.Get("batch_id"))
 	if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" {
 		if id != "" && id != key {
-			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "batch_id %q and Idempotency-Key %q differ; send one of them, or the same value in both", id, key)
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "batch_id %q and Idempotency-Key %q differ; send one of them, or the same value in both", id, key)
 		}
 		id = key
 	}
 	if id != "" && !batch.ValidBatchID.MatchString(id) {
-		return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", id)
+		return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", id)
 	}
 	if s := q.Get("chunk_size"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 100000 {
-			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "chunk_size %q: give a whole number from 1 to 100000", s)
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "chunk_size %q: give a whole number from 1 to 100000", s)
 		}
 		opts.ChunkSize = n
 	}
 	if s := q.Get("decimal_comma"); s != "" {
 		v, err := strconv.ParseBool(s)
 		if err != nil {
-			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "decimal_comma %q: give true or false", s)
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "decimal_comma %q: give true or false", s)
 		}
 		opts.DecimalComma = v
 	}
 	if s := opts.CallbackURL; s != "" {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "callback_url %q: give an http:// or https:// URL", s)
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "callback_url %q: give an http:// or https:// URL", s)
 		}
 	}
 	switch s := q.Get("reject"); s {
 	case "", "rows":
 	case "all":
-		rejectAll = true
+		sq.rejectAll = true
 	default:
-		return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "reject %q: give rows (invalid rows are rejected, the others paid; the default) or all (nothing is submitted when any row is invalid)", s)
+		return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "reject %q: give rows (invalid rows are rejected, the others paid; the default) or all (nothing is submitted when any row is invalid)", s)
 	}
 	if s := q.Get("format"); s != "" {
 		f, err := payoutfile.ParseFormat(s)
 		if err != nil {
-			return opts, "", false, "", errorf(http.StatusBadRequest, "BAD_OPTIONS", "%v", err)
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "%v", err)
 		}
-		format = f
+		sq.format = f
 	}
-	return opts, id, rejectAll, format, nil
+	if s := q.Get("allow_duplicate"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "allow_duplicate %q: give true or false", s)
+		}
+		sq.allowDuplicate = v
+	}
+	sq.id = id
+	return sq, nil
 }
 
 // validateAll reads the whole file and returns a 422 *apiError listing the row errors when any

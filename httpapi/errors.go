@@ -64,6 +64,8 @@ func classify(err error) *apiError {
 	case errors.As(err, &mbe):
 		return errorf(http.StatusRequestEntityTooLarge, "TOO_LARGE",
 			"the upload is larger than the limit of %d bytes (MAX_UPLOAD_BYTES); split the file into smaller batches", mbe.Limit)
+	case errors.Is(err, batch.ErrDuplicateContent):
+		return &apiError{Status: http.StatusConflict, Code: "DUPLICATE_CONTENT", Message: err.Error()}
 	case errors.As(err, &ce):
 		return errorf(http.StatusConflict, "BATCH_CONFLICT",
 			"batch %s was already submitted with different %s; nothing was sent: use a new batch_id (or Idempotency-Key), or resubmit the same file with the same options", ce.BatchID, ce.What)

@@ -91,16 +91,16 @@ func TestUploads(t *testing.T) {
 		code   string // error code, or the batch's source name on 202
 	}{
 		{"csv body", "batch_id=u-csv", "text/csv", file, nil, 202, "upload.csv"},
-		{"csv with charset", "batch_id=u-csv2", "text/csv; charset=utf-8", file, nil, 202, "upload.csv"},
+		{"csv with charset", "batch_id=u-csv2&allow_duplicate=true", "text/csv; charset=utf-8", file, nil, 202, "upload.csv"},
 		{"xlsx body", "batch_id=u-xlsx", mediaTypeXLSX, xlsx, nil, 202, "upload.xlsx"},
 		{"json lines body", "batch_id=u-jsonl", "application/x-ndjson", jsonl, nil, 202, "upload.jsonl"},
 		{"json body, batch ID from the file", "", "application/json", jsonDoc, nil, 202, "upload.json"},
-		{"format overrides the type", "batch_id=u-fmt&format=jsonl", "application/octet-stream", jsonl, nil, 202, "upload.jsonl"},
-		{"multipart csv, path in the name", "batch_id=u-mp", mpCSVType, mpCSV, nil, 202, "passwd"},
-		{"multipart xlsx by extension", "batch_id=u-mpx", mpXLSXType, mpXLSX, nil, 202, "Bordro Ocak.xlsx"},
-		{"multipart NUL and CRLF in the name", "batch_id=u-nul", mpNULType, mpNUL, nil, 202, "payroll.csv"},
+		{"format overrides the type", "batch_id=u-fmt&format=jsonl&allow_duplicate=true", "application/octet-stream", jsonl, nil, 202, "upload.jsonl"},
+		{"multipart csv, path in the name", "batch_id=u-mp&allow_duplicate=true", mpCSVType, mpCSV, nil, 202, "passwd"},
+		{"multipart xlsx by extension", "batch_id=u-mpx&allow_duplicate=true", mpXLSXType, mpXLSX, nil, 202, "Bordro Ocak.xlsx"},
+		{"multipart NUL and CRLF in the name", "batch_id=u-nul&allow_duplicate=true", mpNULType, mpNUL, nil, 202, "payroll.csv"},
 		{"multipart raw CRLF in the header", "batch_id=u-crlf", mpCRLFType, mpCRLF, nil, 400, "BAD_MULTIPART"},
-		{"multipart 10 kB name", "batch_id=u-long", mpLongType, mpLong, nil, 202, strings.Repeat("ş", maxNameRunes)},
+		{"multipart 10 kB name", "batch_id=u-long&allow_duplicate=true", mpLongType, mpLong, nil, 202, strings.Repeat("ş", maxNameRunes)},
 		{"multipart without file", "", "multipart/form-data; boundary=b", mpNoFile, nil, 400, "MISSING_FILE"},
 		{"multipart without boundary", "", "multipart/form-data", mpNoFile, nil, 400, "BAD_MULTIPART"},
 		{"over MAX_UPLOAD_BYTES", "", "text/csv", big, nil, 413, "TOO_LARGE"},
@@ -124,8 +124,10 @@ func TestUploads(t *testing.T) {
 		{"bad reject", "reject=some", "text/csv", file, nil, 400, "BAD_OPTIONS"},
 		{"bad format", "format=xls", "text/csv", file, nil, 400, "BAD_OPTIONS"},
 		{"reject=all with invalid rows", "batch_id=u-rejall&reject=all", "text/csv", bad, nil, 422, "INVALID_ROWS"},
-		{"reject=all, all valid", "batch_id=u-rejok&reject=all", "text/csv", file, nil, 202, "upload.csv"},
+		{"reject=all, all valid", "batch_id=u-rejok&reject=all&allow_duplicate=true", "text/csv", file, nil, 202, "upload.csv"},
 		{"reject=rows with invalid rows", "batch_id=u-rows", "text/csv", bad, nil, 202, "upload.csv"},
+		{"the same file under another batch ID", "batch_id=u-again", "text/csv", file, nil, 409, "DUPLICATE_CONTENT"},
+		{"bad allow_duplicate", "allow_duplicate=maybe", "text/csv", file, nil, 400, "BAD_OPTIONS"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

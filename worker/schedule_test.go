@@ -601,14 +601,7 @@ func TestScheduleBatchConflictIsNotRetried(t *testing.T) {
 	r := newSchedRig(t)
 	r.clock.Set(t, "2026-06-30T10:00:00+03:00")
 	// Somebody submitted other content under the period's batch ID.
-	_, err := r.store.Submit(context.Background(), batch.SubmitRequest{
-		File: strings.NewReader(strings.Replace(schedCSV, "2500", "2600", 1)), Source: "other.csv", BatchID: juneBatch,
-		Options:   batch.Options{Format: "csv", Purpose: "SALARY", ChunkSize: 2, Currencies: []string{"TRY", "USD", "EUR"}},
-		Submitter: "someone",
-	}, r.queue, r.runner.TaskOptions)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r.submitByHand(t, strings.Replace(schedCSV, "2500", "2600", 1), juneBatch)
 	r.drop("payroll-2026-06.csv", schedCSV)
 	r.startServer()
 	r.tick(r.scheduler(), "2026-06-30T10:00:00+03:00")
@@ -625,6 +618,41 @@ func TestScheduleBatchConflictIsNotRetried(t *testing.T) {
 	}
 	if info, _ := r.inspect.GetTaskInfo(schedule.Queue, juneTaskID); info.Retried != 0 {
 		t.Errorf("task retried %d times", info.Retried)
+	}
+	if got := r.files(r.inbox); !slices.Equal(got, []string{"payroll-2026-06.csv"}) {
+		t.Errorf("inbox holds %v, want the file left there", got)
+	}
+}
+
+// submitByHand submits content as batch id outside the scheduler, with the schedule's options.
+func (r *schedRig) submitByHand(t *testing.T, content, id string) {
+	t.Helper()
+	_, err := r.store.Submit(context.Background(), batch.SubmitRequest{
+		File: strings.NewReader(content), Source: id + ".csv", BatchID: id,
+		Options:   batch.Options{Format: "csv", Purpose: "SALARY", ChunkSize: 2, Currencies: []string{"TRY", "USD", "EUR"}},
+		Submitter: "someone",
+	}, r.queue, r.runner.TaskOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestScheduleRefusesLastPeriodsFile: May's file, already paid as May's batch, is dropped into the
+// inbox again for June: June's run refuses it (it would pay every row twice), does not retry and
+// leaves the file for a person to look at.
+func TestScheduleRefusesLastPeriodsFile(t *testing.T) {
+	r := newSchedRig(t)
+	r.clock.Set(t, "2026-06-30T10:00:00+03:00")
+	r.submitByHand(t, schedCSV, "payroll-2026-05")
+	r.drop("payroll-2026-06.csv", schedCSV)
+	r.startServer()
+	r.tick(r.scheduler(), "2026-06-30T10:00:00+03:00")
+	rec := r.waitRecord(junePeriod, "FAILED", outcomeIs(schedule.OutcomeFailed))
+	if rec.Retrying || !strings.Contains(rec.Message, "already submitted as batch payroll-2026-05") {
+		t.Errorf("record %+v, want a final FAILED naming May's batch", rec)
+	}
+	if _, err := r.store.Get(context.Background(), juneBatch); !errors.Is(err, batch.ErrNotFound) {
+		t.Errorf("June's batch exists: %v", err)
 	}
 	if got := r.files(r.inbox); !slices.Equal(got, []string{"payroll-2026-06.csv"}) {
 		t.Errorf("inbox holds %v, want the file left there", got)

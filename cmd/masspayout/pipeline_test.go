@@ -189,6 +189,9 @@ func TestSeparateProcesses(t *testing.T) {
 	if _, errs, code := c.run(ctx, "enqueue", "--batch-id", id, "--purpose", "SALARY", other); code != exitConflict || !strings.Contains(errs, "different content") {
 		t.Errorf("conflicting enqueue: exit %d, %s", code, errs)
 	}
+	if _, errs, code := c.run(ctx, "enqueue", "--batch-id", "payroll-again", "--purpose", "SALARY", path); code != exitConflict || !strings.Contains(errs, "already submitted as batch "+id) || !strings.Contains(errs, "--allow-duplicate") {
+		t.Errorf("the same file under another batch ID: exit %d, %s", code, errs)
+	}
 
 	wctx, stop := context.WithCancel(ctx)
 	var logs lockedBuffer

@@ -23,6 +23,7 @@ type submitFlags struct {
 	chunkSize    int
 	callbackURL  string
 	as           string
+	allowDup     bool
 }
 
 func (s *submitFlags) register(fs *flag.FlagSet) {
@@ -33,6 +34,7 @@ func (s *submitFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&s.chunkSize, "chunk-size", 0, "items per iyzico mass payout (default: CHUNK_SIZE)")
 	fs.StringVar(&s.callbackURL, "callback-url", "", "POST the signed batch summary here when the batch is final")
 	fs.StringVar(&s.as, "as", "", "your name, recorded in the batch's audit list (default: $USER)")
+	fs.BoolVar(&s.allowDup, "allow-duplicate", false, "submit a file that another batch still holds: its rows are paid again")
 }
 
 // newFlagSet returns a flag set whose -h output goes to stderr and whose errors are usage errors.
@@ -111,6 +113,8 @@ func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, pr
 		Submitter:   who,
 		AutoApprove: a.cfg.AutoApprove(),
 		Progress:    progress,
+
+		AllowDuplicate: s.allowDup,
 	}, a.queue, a.taskOptions())
 	return res, submitError(err)
 }
