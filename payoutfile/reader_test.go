@@ -321,6 +321,9 @@ func TestReaderAfterEnd(t *testing.T) {
 // that size empty (each Reader hashes with its own seeds, so a table left full would not show as
 // duplicates but would fill up), and Readers still find duplicates after a reuse.
 func TestIDTableReuseStartsEmpty(t *testing.T) {
+	spareTable.Lock()
+	spareTable.slots = nil // a larger table kept by an earlier test would be kept instead
+	spareTable.Unlock()
 	var used idSet
 	used.reserve(100)
 	for i := range 100 {
