@@ -417,3 +417,11 @@ func TestSameFileUnderAnotherBatchID(t *testing.T) {
 		t.Errorf("file A as apr after jan expired: %v", err)
 	}
 }
+
+func TestIsGeneratedItemID(t *testing.T) {
+	for id, want := range map[string]bool{"b-r1": true, "b-r0042": true, "b-r": false, "b-r1x": false, "-r1": false, "b-x1": false, "bb-r1": false, "b-r-1": false, "": false} {
+		if got := isGeneratedItemID("b", id); got != want {
+			t.Errorf("isGeneratedItemID(b, %q) = %v, want %v", id, got, want)
+		}
+	}
+}

@@ -334,7 +334,7 @@ type splitter struct {
 
 func (sp *splitter) add(rec payoutfile.Record) error {
 	sp.p.Rows++
-	if id := rec.Item.ItemExternalID; len(rec.Errors) == 0 && isGeneratedItemID(sp.id, id) {
+	if id := rec.Item.ItemExternalID; len(rec.Errors) == 0 && len(id) > len(sp.id)+2 && isGeneratedItemID(sp.id, id) {
 		// Another row without an ID would get this one: two items with one itemExternalId.
 		rec.Errors = append(rec.Errors, payoutfile.RowError{Row: rec.Row, Column: "item_external_id", Code: payoutfile.CodeReservedID,
 			Message: fmt.Sprintf("row %d, item_external_id: %q has the form given to rows without an ID (%s-r<row>); use another ID, or leave it empty", rec.Row, id, sp.id)})
@@ -383,8 +383,11 @@ func (sp *splitter) add(rec payoutfile.Record) error {
 // isGeneratedItemID reports whether id has the form of the item external ID a row without one
 // gets in batch batchID: <batchID>-r<row>.
 func isGeneratedItemID(batchID, id string) bool {
-	n, ok := strings.CutPrefix(id, batchID+"-r")
-	if !ok || n == "" {
+	n, ok := strings.CutPrefix(id, batchID)
+	if !ok {
+		return false
+	}
+	if n, ok = strings.CutPrefix(n, "-r"); !ok || n == "" {
 		return false
 	}
 	for i := 0; i < len(n); i++ {
