@@ -122,15 +122,7 @@ func TestJSONFileErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.o.Format = FormatJSON
 			recs, _, err := readAll(t, tc.in, tc.o)
-			if got := fileErrorCode(t, err); got != tc.code {
-				t.Fatalf("error %v (code %q), want code %q", err, got, tc.code)
-			}
-			if len(recs) != tc.rows {
-				t.Errorf("got %d records before the error, want %d", len(recs), tc.rows)
-			}
-			if !strings.Contains(err.Error(), tc.msg) {
-				t.Errorf("message %q, want it to mention %q", err, tc.msg)
-			}
+			checkFileError(t, recs, err, tc.code, tc.rows, tc.msg)
 		})
 	}
 }

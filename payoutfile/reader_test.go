@@ -35,6 +35,21 @@ func readAll(t *testing.T, input string, o Options) (recs []Record, warnings []s
 	}
 }
 
+// checkFileError checks that reading ended with a *FileError of code, mentioning msg, after
+// rows records.
+func checkFileError(t *testing.T, recs []Record, err error, code string, rows int, msg string) {
+	t.Helper()
+	if got := fileErrorCode(t, err); got != code {
+		t.Fatalf("error %v (code %q), want code %q", err, got, code)
+	}
+	if len(recs) != rows {
+		t.Errorf("got %d records before the error, want %d", len(recs), rows)
+	}
+	if !strings.Contains(err.Error(), msg) {
+		t.Errorf("message %q, want it to mention %q", err, msg)
+	}
+}
+
 // fileErrorCode returns the code of a *FileError, or "" for nil.
 func fileErrorCode(t *testing.T, err error) string {
 	t.Helper()
@@ -254,15 +269,7 @@ func TestCSVFileErrors(t *testing.T) {
 				tc.o.Format = FormatCSV
 			}
 			recs, _, err := readAll(t, tc.in, tc.o)
-			if got := fileErrorCode(t, err); got != tc.code {
-				t.Fatalf("error %v (code %q), want code %q", err, got, tc.code)
-			}
-			if len(recs) != tc.rows {
-				t.Errorf("got %d records before the error, want %d", len(recs), tc.rows)
-			}
-			if !strings.Contains(err.Error(), tc.msg) {
-				t.Errorf("message %q, want it to mention %q", err, tc.msg)
-			}
+			checkFileError(t, recs, err, tc.code, tc.rows, tc.msg)
 		})
 	}
 }

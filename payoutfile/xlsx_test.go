@@ -195,15 +195,7 @@ func TestXLSXFileErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, _, err := readXLSX(t, tc.archive, tc.o)
-			if got := fileErrorCode(t, err); got != tc.code {
-				t.Fatalf("error %v (code %q), want code %q", err, got, tc.code)
-			}
-			if len(recs) != tc.rows {
-				t.Errorf("got %d records before the error, want %d", len(recs), tc.rows)
-			}
-			if !strings.Contains(err.Error(), tc.msg) {
-				t.Errorf("message %q, want it to mention %q", err, tc.msg)
-			}
+			checkFileError(t, recs, err, tc.code, tc.rows, tc.msg)
 		})
 	}
 }
