@@ -169,11 +169,15 @@ func (s *Store) Reopen(ctx context.Context, id string, generation int) error {
 	for _, k := range s.keys(b) {
 		pipe.Persist(ctx, k)
 	}
-	if k := s.contentKeyOf(ctx, b); k != "" {
-		pipe.Persist(ctx, k)
-	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("batch %s: reopen: %w", id, err)
+	}
+	// Outside the transaction: the file index entry has no hash tag, so it may sit in another
+	// Redis Cluster slot than the batch.
+	if k := s.contentKeyOf(ctx, b); k != "" {
+		if err := s.rdb.Persist(ctx, k).Err(); err != nil {
+			return fmt.Errorf("batch %s: reopen: %w", id, err)
+		}
 	}
 	return nil
 }

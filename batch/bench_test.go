@@ -14,16 +14,28 @@ import (
 	"github.com/masspayout/masspayout/tasks"
 )
 
+// writeBenchPayroll writes a generated payroll to a temporary CSV file and returns its path.
+func writeBenchPayroll(b *testing.B, o payrollgen.Options) string {
+	b.Helper()
+	path := filepath.Join(b.TempDir(), "payroll.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := payrollgen.WriteCSV(f, o); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
 // BenchmarkSubmit measures Submit of a 100,000-row file into a real Redis (no workers), against
 // raw asynq enqueueing of the same chunk bodies in the same run (DESIGN.md §10: at least half).
 func BenchmarkSubmit(b *testing.B) {
 	const rows = 100_000
-	path := filepath.Join(b.TempDir(), "payroll.csv")
-	f, _ := os.Create(path)
-	if _, err := payrollgen.WriteCSV(f, payrollgen.Options{Rows: rows, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
-	f.Close()
+	path := writeBenchPayroll(b, payrollgen.Options{Rows: rows, Seed: 1})
 	srv := redistest.Start(b)
 	rdb := srv.Client()
 	q := asynq.NewClientFromRedisClient(rdb)

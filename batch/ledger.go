@@ -12,7 +12,8 @@
 //	mp:{B}:c:<seq>:items  string: the chunk's report items (see appendReportItem)
 //	mp:{B}:r:<page>   string: JSON array of up to 1000 rejected rows
 //	mp:{B}:audit      list: JSON audit entries (who did what, when)
-//	mp:batches        sorted set of batch IDs by creation time (the one key without a tag)
+//	mp:batches        sorted set of batch IDs by creation time (no tag: it spans batches)
+//	mp:content:<sha256>  string: the batch holding the file with that SHA-256 (no tag; see content.go)
 package batch
 
 import (

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/masspayout/masspayout/internal/payrollgen"
@@ -16,10 +15,7 @@ import (
 // their init outcomes, as after `masspayout run`.
 func BenchmarkWriteReport(b *testing.B) {
 	const rows = 100_000
-	path := filepath.Join(b.TempDir(), "payroll.csv")
-	f, _ := os.Create(path)
-	payrollgen.WriteCSV(f, payrollgen.Options{Rows: rows, Seed: 1, InvalidEvery: 50})
-	f.Close()
+	path := writeBenchPayroll(b, payrollgen.Options{Rows: rows, Seed: 1, InvalidEvery: 50})
 	s, q := newStore(b)
 	file, _ := os.Open(path)
 	defer file.Close()
