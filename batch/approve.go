@@ -2,13 +2,17 @@ package batch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/redis/go-redis/v9"
+	"github.com/shopspring/decimal"
 )
 
 // Errors of the two-phase operations.
@@ -25,23 +29,38 @@ var (
 // AutoApprover is the approver recorded for batches submitted with APPROVAL=auto.
 const AutoApprover = "APPROVAL=auto"
 
-// approveScript records an approval. KEYS: batch. ARGV: who, now.
-// Returns {'ok'}, {'already', approver}, {'canceled'}, {'state', status} or {'missing'}.
-var approveScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'status', 'approved_by', 'cancel_requested')
-if not h[1] then return {'missing'} end
-if h[2] and h[2] ~= '' then return {'already', h[2]} end
-if h[3] == '1' then return {'canceled'} end
-if h[1] ~= 'AWAITING_APPROVAL' then return {'state', h[1]} end
-redis.call('HSET', KEYS[1], 'approved_by', ARGV[1], 'approved_at', ARGV[2], 'status', 'PROCESSING', 'updated', ARGV[2])
-return {'ok'}
+// Approval is what one approval released: the chunks that were in INIT awaiting approval when it
+// was given, and their totals per currency. A chunk that reaches INIT later needs another approval.
+type Approval struct {
+	N      int               `json:"n"`
+	Who    string            `json:"who"`
+	At     time.Time         `json:"at"`
+	Chunks []int             `json:"chunks"`
+	Rows   int               `json:"rows"`
+	Totals map[string]string `json:"totals"` // per currency, items in INIT
+	// Repeated: nothing awaited approval any more and this is the batch's last approval, returned
+	// again (an approval repeated after it went through).
+	Repeated bool `json:"-"`
+}
+
+// approveChunkScript approves one chunk if it is in INIT awaiting approval. KEYS: chunk, batch.
+// ARGV: approval number. Returns 1 when it approved the chunk.
+var approveChunkScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'state', 'approved')
+if h[1] ~= 'INIT' or (h[2] or '') ~= '' then return 0 end
+redis.call('HSET', KEYS[1], 'approved', ARGV[1])
+redis.call('HINCRBY', KEYS[2], 'init_waiting', -1)
+return 1
 `)
 
-// Approve releases a batch awaiting approval: it records who approved (refused by the four-eyes
-// rule when fourEyes is on and who is the submitter) and enqueues one payout:auth task per
-// initialized chunk. Approving an approved batch again enqueues nothing new (auth TaskIDs are
-// deterministic) and is not an error, so an interrupted approval can simply be repeated.
-func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q Enqueuer, topts tasks.Options) (*Batch, error) {
+// Approve releases the chunks of a batch that are in INIT awaiting approval: each is marked with
+// this approval's number, and the approval (who, when, which chunks, totals per currency) is kept
+// in the audit list. It is refused by the four-eyes rule when fourEyes is on and who is the
+// submitter, and with ErrNotAwaitingApproval when the batch is not AWAITING_APPROVAL (still
+// initializing, canceled, or never approved and nothing waits). Then it makes sure every approved
+// chunk in INIT has its auth task. Approving an approved batch in which nothing awaits approval
+// returns its last approval again (Repeated) and completes an interrupted one.
+func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q Enqueuer, topts tasks.Options) (*Approval, error) {
 	b, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -53,51 +72,168 @@ func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q En
 	if fourEyes && strings.EqualFold(who, b.Submitter) {
 		return nil, fmt.Errorf("approve batch %s: %w (%s submitted it); another person must approve", id, ErrFourEyes, b.Submitter)
 	}
-	res, err := approveScript.Run(ctx, s.rdb, []string{batchKey(id)}, who, s.now().UTC().Format(time.RFC3339Nano)).StringSlice()
+	if b.CancelRequested {
+		return nil, fmt.Errorf("approve batch %s: %w: it was canceled by %s", id, ErrNotAwaitingApproval, b.CanceledBy)
+	}
+	if b.Status != StatusAwaitingApproval && b.Approvals > 0 && b.InitWaiting == 0 {
+		all, err := s.Approvals(ctx, id)
+		if err != nil || len(all) == 0 {
+			return nil, fmt.Errorf("approve batch %s: read its approvals: %v", id, err)
+		}
+		if err := s.ensureSteps(ctx, id, q, topts); err != nil {
+			return nil, fmt.Errorf("approve batch %s: %w", id, err)
+		}
+		last := all[len(all)-1]
+		last.Repeated = true
+		return &last, nil
+	}
+	if b.Status != StatusAwaitingApproval {
+		hint := "approve once every chunk is initialized (AWAITING_APPROVAL)"
+		if FinalStatus(b.Status) || b.Status == StatusNeedsReconcile {
+			hint = "nothing in it awaits approval"
+		}
+		return nil, fmt.Errorf("approve batch %s: %w: it is %s; %s", id, ErrNotAwaitingApproval, b.Status, hint)
+	}
+	n, err := s.rdb.HIncrBy(ctx, batchKey(id), "approvals", 1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("approve batch %s: %w", id, err)
 	}
-	switch res[0] {
-	case "missing":
-		return nil, fmt.Errorf("batch %s: %w", id, ErrNotFound)
-	case "canceled":
-		return nil, fmt.Errorf("approve batch %s: %w: it was canceled", id, ErrNotAwaitingApproval)
-	case "state":
-		return nil, fmt.Errorf("approve batch %s: %w: it is %s; approve once every chunk is initialized (AWAITING_APPROVAL)", id, ErrNotAwaitingApproval, res[1])
-	case "ok":
-		if err := s.Audit(ctx, id, who, "approved", "auth released for every initialized chunk"); err != nil {
+	a := &Approval{N: int(n), Who: who, At: s.now().UTC(), Totals: map[string]string{}}
+	states, err := s.chunkStates(ctx, id, b.ChunksSeen)
+	if err != nil {
+		return nil, err
+	}
+	totals := map[string]decimal.Decimal{}
+	for seq, st := range states {
+		if st != ChunkInit {
+			continue
+		}
+		ok, err := approveChunkScript.Run(ctx, s.rdb, []string{chunkKey(id, seq), batchKey(id)}, strconv.Itoa(a.N)).Int()
+		if err != nil {
+			return nil, fmt.Errorf("approve batch %s: %w", id, err)
+		}
+		if ok != 1 {
+			continue
+		}
+		c, err := s.GetChunk(ctx, id, seq)
+		if err != nil {
 			return nil, err
 		}
+		items, err := c.ReportItems()
+		if err != nil {
+			return nil, err
+		}
+		for i, st := range c.Statuses() {
+			if st != "INIT" {
+				continue
+			}
+			amt, err := decimal.NewFromString(items[i].Amount)
+			if err != nil {
+				return nil, fmt.Errorf("chunk %s: %w", c.ExternalID(), err)
+			}
+			totals[items[i].Currency] = totals[items[i].Currency].Add(amt)
+			a.Rows++
+		}
+		a.Chunks = append(a.Chunks, seq)
 	}
-	topts = b.TaskOptions(topts)
-	if err := s.enqueueForChunks(ctx, id, ChunkInit, q, func(c tasks.Chunk) error {
-		return Enqueue(ctx, q, tasks.NewAuthTask(c, topts))
-	}); err != nil {
+	sort.Ints(a.Chunks)
+	for cur, t := range totals {
+		a.Totals[cur] = FormatAmount(t, cur)
+	}
+	if len(a.Chunks) == 0 {
+		return nil, fmt.Errorf("approve batch %s: %w: no chunk awaits approval any more (another approval took them)", id, ErrNotAwaitingApproval)
+	}
+	detail, _ := json.Marshal(a)
+	pipe := s.rdb.TxPipeline()
+	pipe.HSet(ctx, batchKey(id), "approved_by", who, "approved_at", a.At.Format(time.RFC3339Nano), "approval:"+strconv.Itoa(a.N), detail)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("approve batch %s: %w", id, err)
 	}
-	return s.Get(ctx, id)
+	if err := s.Audit(ctx, id, who, "approved", fmt.Sprintf("approval %d: %d chunks, %d rows, %s", a.N, len(a.Chunks), a.Rows, formatTotals(a.Totals))); err != nil {
+		return nil, err
+	}
+	if err := s.ensureSteps(ctx, id, q, topts); err != nil {
+		return nil, fmt.Errorf("approve batch %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// Approvals returns a batch's approvals, oldest first.
+func (s *Store) Approvals(ctx context.Context, id string) ([]Approval, error) {
+	n, err := s.rdb.HGet(ctx, batchKey(id), "approvals").Int()
+	if err == redis.Nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrapNotFound("batch "+id, err)
+	}
+	fields := make([]string, n)
+	for i := range fields {
+		fields[i] = "approval:" + strconv.Itoa(i+1)
+	}
+	vals, err := s.rdb.HMGet(ctx, batchKey(id), fields...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: read approvals: %w", id, err)
+	}
+	var out []Approval
+	for _, v := range vals {
+		if v, ok := v.(string); ok {
+			var a Approval
+			if json.Unmarshal([]byte(v), &a) == nil {
+				out = append(out, a)
+			}
+		}
+	}
+	return out, nil
+}
+
+func formatTotals(m map[string]string) string {
+	curs := make([]string, 0, len(m))
+	for c := range m {
+		curs = append(curs, c)
+	}
+	sort.Strings(curs)
+	parts := make([]string, len(curs))
+	for i, c := range curs {
+		parts[i] = m[c] + " " + c
+	}
+	if len(parts) == 0 {
+		return "nothing"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // cancelScript records a cancellation request. KEYS: batch. ARGV: who, now.
-// Returns {'ok'}, {'already'}, {'approved', approver}, {'state', status} or {'missing'}.
+// Returns {'ok'}, {'already'}, {'approved', approver} or {'missing'}.
 var cancelScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'status', 'approved_by', 'cancel_requested')
+local h = redis.call('HMGET', KEYS[1], 'status', 'approved_by', 'cancel_requested', 'auto_approve')
 if not h[1] then return {'missing'} end
+if h[4] == '1' then return {'approved', 'APPROVAL=auto'} end
 if h[2] and h[2] ~= '' then return {'approved', h[2]} end
 if h[3] == '1' then return {'already'} end
-if h[1] ~= 'AWAITING_APPROVAL' then return {'state', h[1]} end
-redis.call('HSET', KEYS[1], 'cancel_requested', '1', 'canceled_by', ARGV[1], 'canceled_at', ARGV[2], 'status', 'PROCESSING', 'updated', ARGV[2])
+redis.call('HSET', KEYS[1], 'cancel_requested', '1', 'canceled_by', ARGV[1], 'canceled_at', ARGV[2], 'updated', ARGV[2])
 return {'ok'}
 `)
 
-// Cancel cancels a batch awaiting approval: it records the request and enqueues one
-// payout:cancel task per chunk still in INIT, whose items end MASS_PAYOUT_CANCELED. It is refused
-// with ErrCancelRefused once the batch was approved (automatic approval included). Repeating it is
-// harmless.
+// Cancel cancels a batch awaiting approval that was never approved: it records the request and
+// makes sure every chunk in INIT has its payout:cancel task, whose items end MASS_PAYOUT_CANCELED
+// (a chunk that reaches INIT later, after a reconcile, is canceled then). It is refused with
+// ErrCancelRefused once any approval was given (automatic approval included), and with
+// ErrNotAwaitingApproval when the batch does not await approval. Repeating it is harmless.
 func (s *Store) Cancel(ctx context.Context, id, who string, q Enqueuer, topts tasks.Options) (*Batch, error) {
 	who = strings.TrimSpace(who)
 	if who == "" {
 		return nil, fmt.Errorf("cancel batch %s: %w: say who cancels", id, ErrInvalidOptions)
+	}
+	b, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if b.Status != StatusAwaitingApproval && !b.CancelRequested {
+		if b.Approvals > 0 || b.AutoApprove {
+			return nil, fmt.Errorf("cancel batch %s: %w (approved by %s); its payouts are with the bank", id, ErrCancelRefused, b.ApprovedBy)
+		}
+		return nil, fmt.Errorf("cancel batch %s: %w: it is %s; cancel once every chunk is initialized (AWAITING_APPROVAL)", id, ErrNotAwaitingApproval, b.Status)
 	}
 	res, err := cancelScript.Run(ctx, s.rdb, []string{batchKey(id)}, who, s.now().UTC().Format(time.RFC3339Nano)).StringSlice()
 	if err != nil {
@@ -108,82 +244,30 @@ func (s *Store) Cancel(ctx context.Context, id, who string, q Enqueuer, topts ta
 		return nil, fmt.Errorf("batch %s: %w", id, ErrNotFound)
 	case "approved":
 		return nil, fmt.Errorf("cancel batch %s: %w (approved by %s); its payouts are with the bank", id, ErrCancelRefused, res[1])
-	case "state":
-		return nil, fmt.Errorf("cancel batch %s: %w: it is %s; cancel once every chunk is initialized (AWAITING_APPROVAL)", id, ErrNotAwaitingApproval, res[1])
 	case "ok":
-		if err := s.Audit(ctx, id, who, "canceled", "cancel requested for every chunk still in INIT"); err != nil {
+		if err := s.Audit(ctx, id, who, "canceled", "cancel requested for every chunk in INIT"); err != nil {
 			return nil, err
 		}
 	}
-	b, err := s.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	topts = b.TaskOptions(topts)
-	if err := s.enqueueForChunks(ctx, id, ChunkInit, q, func(c tasks.Chunk) error {
-		return Enqueue(ctx, q, tasks.NewCancelTask(c, topts))
-	}); err != nil {
+	if err := s.ensureSteps(ctx, id, q, topts); err != nil {
 		return nil, fmt.Errorf("cancel batch %s: %w", id, err)
 	}
 	return s.Get(ctx, id)
 }
 
-// enqueueForChunks calls enqueue for every chunk of the batch in state.
-func (s *Store) enqueueForChunks(ctx context.Context, id, state string, q Enqueuer, enqueue func(tasks.Chunk) error) error {
-	n, err := s.rdb.HGet(ctx, batchKey(id), "chunks_seen").Int()
-	if err != nil {
-		return wrapNotFound("batch "+id, err)
-	}
+// chunkStates reads the state of chunks 1..n (index 0 unused; "" for a missing chunk).
+func (s *Store) chunkStates(ctx context.Context, id string, n int) ([]string, error) {
 	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, n)
+	cmds := make([]*redis.StringCmd, n+1)
 	for seq := 1; seq <= n; seq++ {
-		cmds[seq-1] = pipe.HGet(ctx, chunkKey(id, seq), "state")
+		cmds[seq] = pipe.HGet(ctx, chunkKey(id, seq), "state")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-		return err
+		return nil, fmt.Errorf("batch %s: read chunk states: %w", id, err)
 	}
-	for i, c := range cmds {
-		if c.Val() == state {
-			if err := enqueue(tasks.Chunk{Batch: id, Seq: i + 1}); err != nil {
-				return err
-			}
-		}
+	out := make([]string, n+1)
+	for seq := 1; seq <= n; seq++ {
+		out[seq] = cmds[seq].Val()
 	}
-	return nil
-}
-
-// Reopen clears a batch's final mark after reconcile (run number generation) changed a chunk: the
-// ledger's expiry is removed, the status goes back to PROCESSING, and the next finalize sets it
-// again and sends the callback again as a new event.
-func (s *Store) Reopen(ctx context.Context, id string, generation int) error {
-	b, err := s.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !b.Final {
-		return nil
-	}
-	pipe := s.rdb.TxPipeline()
-	pipe.HSet(ctx, batchKey(id), "final", "0", "status", StatusProcessing, "reopened", generation, "updated", s.now().UTC().Format(time.RFC3339Nano))
-	pipe.HDel(ctx, batchKey(id), "callback_delivered") // the receiver hears of the repaired outcome
-	for _, k := range s.keys(b) {
-		pipe.Persist(ctx, k)
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("batch %s: reopen: %w", id, err)
-	}
-	// Outside the transaction: the file index entry has no hash tag, so it may sit in another
-	// Redis Cluster slot than the batch.
-	if k := s.contentKeyOf(ctx, b); k != "" {
-		if err := s.rdb.Persist(ctx, k).Err(); err != nil {
-			return fmt.Errorf("batch %s: reopen: %w", id, err)
-		}
-	}
-	return nil
-}
-
-// NextGeneration counts one more reconcile run of the batch and returns its number.
-func (s *Store) NextGeneration(ctx context.Context, id string) (int, error) {
-	n, err := s.rdb.HIncrBy(ctx, batchKey(id), "reconciles", 1).Result()
-	return int(n), err
+	return out, nil
 }

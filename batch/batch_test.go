@@ -13,7 +13,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/internal/redistest"
-	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/shopspring/decimal"
 )
@@ -148,40 +147,6 @@ func TestSubmitDerivesBatchIDs(t *testing.T) {
 	}
 }
 
-func TestApplyCountsOnce(t *testing.T) {
-	s, q := newStore(t)
-	body := header + "a1,IDENTITY_NUMBER,17291716060,,200.25,TRY\na2,MEMBER_ID,2228853,,7000,TRY\n"
-	if _, err := submitBytes(t, s, q, "b3", "csv", body, 10); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	c1, _ := s.GetChunk(ctx, "b3", 1)
-	c2, _ := s.GetChunk(ctx, "b3", 1) // a second, concurrent handler run read the same version
-	ch := Change{State: ChunkInit, RequestID: "req-1", Outcomes: []Outcome{{Status: iyzico.ItemInit}, {Status: iyzico.ItemInvalid, Code: "X"}}}
-	prog, err := s.Apply(ctx, c1, ch)
-	if err != nil || prog.InitDone != 1 || !prog.InitPhaseDone() || prog.AllSettled() {
-		t.Fatalf("Apply = %+v, %v", prog, err)
-	}
-	if _, err := s.Apply(ctx, c2, ch); !errors.Is(err, ErrVersionConflict) {
-		t.Fatalf("second Apply on a stale read = %v, want ErrVersionConflict", err)
-	}
-	b, _ := s.Get(ctx, "b3")
-	if b.Counts[iyzico.ItemInit] != 1 || b.Counts[iyzico.ItemInvalid] != 1 || b.Counts[RowPending] != 0 || b.InitDone != 1 {
-		t.Errorf("counts %v init_done %d", b.Counts, b.InitDone)
-	}
-	if got := b.Amounts[iyzico.ItemInit]["TRY"]; !got.Equal(decimal.RequireFromString("200.25")) {
-		t.Errorf("INIT TRY = %s", got)
-	}
-	// Settling counts the chunk once; moving back (reconcile) uncounts it.
-	c1, _ = s.GetChunk(ctx, "b3", 1)
-	if prog, _ := s.Apply(ctx, c1, Change{State: ChunkUnknown}); prog.Settled != 1 {
-		t.Errorf("settled = %d", prog.Settled)
-	}
-	if prog, _ := s.Apply(ctx, c1, Change{State: ChunkInit}); prog.Settled != 0 || prog.InitDone != 1 {
-		t.Errorf("after UNKNOWN→INIT: %+v", prog)
-	}
-}
-
 func TestReportIsInjectionSafeAndOrdered(t *testing.T) {
 	s, q := newStore(t)
 	triggers := []string{"=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(1+1)", "\tTAB", "\rCR"}
@@ -309,12 +274,15 @@ func TestFinalBatchExpiresWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := s.SetStatus(ctx, "ttl", StatusCanceled, true); err != nil {
-		t.Fatal(err)
-	}
 	b, err := s.Get(ctx, "ttl")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if won, err := s.MarkFinal(ctx, b, StatusCanceled); err != nil || !won {
+		t.Fatalf("MarkFinal = %v, %v", won, err)
+	}
+	if won, err := s.MarkFinal(ctx, b, StatusCanceled); err != nil || won {
+		t.Fatalf("second MarkFinal = %v, %v; want false (final already)", won, err)
 	}
 	keys, err := s.rdb.Keys(ctx, "mp:{ttl}:*").Result()
 	if err != nil {

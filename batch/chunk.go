@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/masspayout/masspayout/payoutfile"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/redis/go-redis/v9"
+	"github.com/shopspring/decimal"
 )
 
 // Outcome is one item's latest known status. Status is an iyzico item status or one of ours
@@ -33,14 +35,17 @@ type Chunk struct {
 	Body         []byte // the exact init request body; every attempt sends these bytes
 	Rows         []int  // the file row of each item, in body order
 	Sent         bool   // an init attempt may have reached iyzico
-	RequestID    string
-	Attempts     int
+	RequestID    string // iyzico's requestId; once recorded it never changes
+	Attempts     int    // failed attempts of the current step (the retry budget)
 	LastError    string
 	PayoutStatus string    // iyzico's massPayoutStatus, last seen
 	Outcomes     []Outcome // one per item, in body order; all PENDING until first recorded
-	AuthSent     bool      // an auth attempt may have reached iyzico
-	AuthorizedAt time.Time // when iyzico accepted auth (zero before)
+	Approved     string    // the approval that released the chunk for auth ("" none, "auto")
+	AuthorizedAt time.Time // when the chunk entered AUTHORIZED (zero before)
 	Polls        int       // polls scheduled so far
+	Reconciles   int       // janitor reconciles of an UNKNOWN chunk so far
+	ClaimStep    string    // the step holding a live claim, if any
+	ClaimUntil   time.Time // when that claim expires
 	Updated      time.Time
 
 	reportItems string       // ReportItems in the ledger's compact form
@@ -87,7 +92,7 @@ func (s *Store) GetChunk(ctx context.Context, batchID string, seq int) (*Chunk, 
 
 // chunkFields are the chunk hash fields a read returns.
 var chunkFields = []string{"state", "version", "sent", "request_id", "attempts", "last_error", "payout_status",
-	"auth_sent", "polls", "updated", "authorized_at", "rows", "outcomes"}
+	"approved", "polls", "reconciles", "claim_step", "claim_until", "updated", "authorized_at", "rows", "outcomes"}
 
 // getChunks reads chunks from..to (inclusive) without their bodies in one round trip.
 func (s *Store) getChunks(ctx context.Context, batchID string, from, to int) ([]*Chunk, error) {
@@ -154,8 +159,12 @@ func parseChunk(batchID string, seq int, fields []string, vals []any) (*Chunk, e
 		Attempts:     atoi(f["attempts"]),
 		LastError:    f["last_error"],
 		PayoutStatus: f["payout_status"],
-		AuthSent:     f["auth_sent"] == "1",
+		Approved:     f["approved"],
 		Polls:        atoi(f["polls"]),
+		Reconciles:   atoi(f["reconciles"]),
+	}
+	if ms, err := strconv.ParseInt(f["claim_until"], 10, 64); err == nil {
+		c.ClaimStep, c.ClaimUntil = f["claim_step"], time.UnixMilli(ms)
 	}
 	c.Updated, _ = time.Parse(time.RFC3339Nano, f["updated"])
 	c.AuthorizedAt, _ = time.Parse(time.RFC3339Nano, f["authorized_at"])
@@ -196,157 +205,6 @@ func decodeRows(s string) ([]int, error) {
 	return out, nil
 }
 
-// BeginInitAttempt counts an init attempt and records, before any call, that it may reach iyzico:
-// every later attempt then asks iyzico first (retrieve by externalMassPayoutId) instead of sending
-// blindly. c.Sent keeps what was recorded before, so this attempt knows whether to ask first.
-func (s *Store) BeginInitAttempt(ctx context.Context, c *Chunk) (attempt int, err error) {
-	key := chunkKey(c.Batch, c.Seq)
-	pipe := s.rdb.TxPipeline()
-	n := pipe.HIncrBy(ctx, key, "attempts", 1)
-	pipe.HSet(ctx, key, "sent", "1")
-	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, fmt.Errorf("chunk %s: begin attempt: %w", c.ExternalID(), err)
-	}
-	c.Attempts = int(n.Val())
-	return c.Attempts, nil
-}
-
-// MarkAuthSent records, before an auth call, that the call may reach iyzico.
-func (s *Store) MarkAuthSent(ctx context.Context, c *Chunk) error {
-	if err := s.rdb.HSet(ctx, chunkKey(c.Batch, c.Seq), "auth_sent", "1").Err(); err != nil {
-		return fmt.Errorf("chunk %s: mark auth sent: %w", c.ExternalID(), err)
-	}
-	return nil
-}
-
-// NextPoll counts one more scheduled poll of the chunk and returns its number (1 for the first).
-func (s *Store) NextPoll(ctx context.Context, c *Chunk) (int, error) {
-	n, err := s.rdb.HIncrBy(ctx, chunkKey(c.Batch, c.Seq), "polls", 1).Result()
-	if err != nil {
-		return 0, fmt.Errorf("chunk %s: count poll: %w", c.ExternalID(), err)
-	}
-	c.Polls = int(n)
-	return int(n), nil
-}
-
-// SetLastError records the last error of a chunk without changing its state.
-func (s *Store) SetLastError(ctx context.Context, c *Chunk, msg string) error {
-	return s.rdb.HSet(ctx, chunkKey(c.Batch, c.Seq), "last_error", msg).Err()
-}
-
-// Change is a state change of a chunk. Empty string fields are left as they are.
-type Change struct {
-	State        string
-	Outcomes     []Outcome // nil keeps the outcomes; else one per item
-	RequestID    string
-	PayoutStatus string
-	LastError    string
-	AuthorizedAt time.Time // set when auth was accepted
-}
-
-// applyScript changes a chunk if its version is still the one read (compare-and-set), applies the
-// row and amount count deltas computed from the old and new outcomes, and keeps the batch's
-// init_done and settled counters. So a change is counted once, however often a handler runs.
-//
-// KEYS: chunk, batch, counts. ARGV: version, new state, now, N, N field/value pairs for the chunk
-// hash, then field/delta pairs for the counts hash.
-// Returns {new version, init_done, settled, chunks_total, submit_done}, or {-1} on a version
-// conflict, {-2} when the chunk is missing.
-var applyScript = redis.NewScript(`
-local v = redis.call('HGET', KEYS[1], 'version')
-if not v then return {-2} end
-if v ~= ARGV[1] then return {-1} end
-local old = redis.call('HGET', KEYS[1], 'state')
-local new = ARGV[2]
-local settled = {DONE=true, ERROR=true, UNKNOWN=true, CANCELED=true}
-local nv = tonumber(v) + 1
-redis.call('HSET', KEYS[1], 'state', new, 'version', nv, 'updated', ARGV[3])
-local n = tonumber(ARGV[4])
-local i = 5
-for j = 1, n do
-  redis.call('HSET', KEYS[1], ARGV[i], ARGV[i+1])
-  i = i + 2
-end
-while i <= #ARGV do
-  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i+1])
-  i = i + 2
-end
-if old == 'PENDING' and new ~= 'PENDING' then redis.call('HINCRBY', KEYS[2], 'init_done', 1) end
-if old ~= 'PENDING' and new == 'PENDING' then redis.call('HINCRBY', KEYS[2], 'init_done', -1) end
-if settled[new] and not settled[old] then redis.call('HINCRBY', KEYS[2], 'settled', 1) end
-if settled[old] and not settled[new] then redis.call('HINCRBY', KEYS[2], 'settled', -1) end
-redis.call('HSET', KEYS[2], 'updated', ARGV[3])
-local b = redis.call('HMGET', KEYS[2], 'init_done', 'settled', 'chunks_total', 'submit_done')
-return {nv, tonumber(b[1] or 0), tonumber(b[2] or 0), tonumber(b[3] or 0), tonumber(b[4] or 0)}
-`)
-
-// Apply changes chunk c as read (compare-and-set on c.Version) and returns the batch's progress.
-// When the chunk changed since it was read it returns ErrVersionConflict: read it again and
-// decide again. On success c reflects the change.
-func (s *Store) Apply(ctx context.Context, c *Chunk, ch Change) (Progress, error) {
-	if ch.Outcomes != nil && len(ch.Outcomes) != len(c.Rows) {
-		return Progress{}, fmt.Errorf("chunk %s: %d outcomes for %d items", c.ExternalID(), len(ch.Outcomes), len(c.Rows))
-	}
-	now := s.now().UTC().Format(time.RFC3339Nano)
-	var fields []any
-	if ch.Outcomes != nil {
-		fields = append(fields, "outcomes", encodeOutcomes(ch.Outcomes))
-	}
-	if ch.RequestID != "" {
-		fields = append(fields, "request_id", ch.RequestID)
-	}
-	if ch.PayoutStatus != "" {
-		fields = append(fields, "payout_status", ch.PayoutStatus)
-	}
-	if ch.LastError != "" {
-		fields = append(fields, "last_error", ch.LastError)
-	}
-	if !ch.AuthorizedAt.IsZero() {
-		fields = append(fields, "authorized_at", ch.AuthorizedAt.UTC().Format(time.RFC3339Nano))
-	}
-	args := []any{strconv.Itoa(c.Version), ch.State, now, len(fields) / 2}
-	args = append(args, fields...)
-	if ch.Outcomes != nil {
-		deltas, err := countDeltas(c, ch.Outcomes)
-		if err != nil {
-			return Progress{}, err
-		}
-		for k, d := range deltas {
-			if d != 0 {
-				args = append(args, k, strconv.FormatInt(d, 10))
-			}
-		}
-	}
-	res, err := applyScript.Run(ctx, s.rdb, []string{chunkKey(c.Batch, c.Seq), batchKey(c.Batch), countsKey(c.Batch)}, args...).Int64Slice()
-	if err != nil {
-		return Progress{}, fmt.Errorf("chunk %s: apply %s: %w", c.ExternalID(), ch.State, err)
-	}
-	switch res[0] {
-	case -1:
-		return Progress{}, fmt.Errorf("chunk %s: %w", c.ExternalID(), ErrVersionConflict)
-	case -2:
-		return Progress{}, fmt.Errorf("chunk %s: %w", c.ExternalID(), ErrNotFound)
-	}
-	c.Version = int(res[0])
-	c.State = ch.State
-	if ch.Outcomes != nil {
-		c.Outcomes = ch.Outcomes
-	}
-	if ch.RequestID != "" {
-		c.RequestID = ch.RequestID
-	}
-	if ch.PayoutStatus != "" {
-		c.PayoutStatus = ch.PayoutStatus
-	}
-	if ch.LastError != "" {
-		c.LastError = ch.LastError
-	}
-	if !ch.AuthorizedAt.IsZero() {
-		c.AuthorizedAt = ch.AuthorizedAt
-	}
-	return Progress{InitDone: int(res[1]), Settled: int(res[2]), ChunksTotal: int(res[3]), SubmitDone: res[4] == 1}, nil
-}
-
 // countDeltas returns the counts-hash deltas (n:<STATUS> rows, m:<STATUS>:<CUR> minor units) of
 // moving c's items from their current statuses to the new outcomes.
 func countDeltas(c *Chunk, next []Outcome) (map[string]int64, error) {
@@ -376,6 +234,9 @@ func countDeltas(c *Chunk, next []Outcome) (map[string]int64, error) {
 			moves[m] = t
 		}
 		t.rows++
+		if t.minor > math.MaxInt64-minor {
+			return nil, fmt.Errorf("chunk %s: amounts too large to count in minor units", c.ExternalID())
+		}
 		t.minor += minor
 	}
 	d := map[string]int64{}
@@ -388,6 +249,8 @@ func countDeltas(c *Chunk, next []Outcome) (map[string]int64, error) {
 	return d, nil
 }
 
+var maxMinorUnits = decimal.NewFromInt(math.MaxInt64)
+
 // minorUnits converts an amount to integer minor units of its currency. Amounts were validated to
 // have no more decimals than the currency allows, so this is exact; anything else is an error.
 func minorUnits(a iyzico.Amount) (int64, error) {
@@ -399,26 +262,8 @@ func minorUnits(a iyzico.Amount) (int64, error) {
 	if !shifted.Equal(shifted.Truncate(0)) || !shifted.IsInteger() {
 		return 0, fmt.Errorf("amount %s has more than %d decimals", a.Value, scale)
 	}
+	if shifted.Sign() < 0 || shifted.GreaterThan(maxMinorUnits) {
+		return 0, fmt.Errorf("amount %s %s is beyond what the ledger counts (%s minor units at most)", a.Value, a.Currency, maxMinorUnits)
+	}
 	return shifted.IntPart(), nil
-}
-
-// ChunkStates counts a batch's stored chunks per state.
-func (s *Store) ChunkStates(ctx context.Context, batchID string) (map[string]int, error) {
-	n, err := s.rdb.HGet(ctx, batchKey(batchID), "chunks_seen").Int()
-	if err != nil {
-		return nil, wrapNotFound("batch "+batchID, err)
-	}
-	pipe := s.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, n)
-	for seq := 1; seq <= n; seq++ {
-		cmds[seq-1] = pipe.HGet(ctx, chunkKey(batchID, seq), "state")
-	}
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-		return nil, fmt.Errorf("batch %s: read chunk states: %w", batchID, err)
-	}
-	out := map[string]int{}
-	for _, c := range cmds {
-		out[c.Val()]++
-	}
-	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/masspayout/masspayout/iyzico"
 )
@@ -44,7 +45,7 @@ func TestDecodeOutcomesRejectsDamage(t *testing.T) {
 	}
 }
 
-// TestOutcomesSurviveTheLedger records outcomes with Apply and reads them back with GetChunk.
+// TestOutcomesSurviveTheLedger records outcomes with a commit and reads them back with GetChunk.
 func TestOutcomesSurviveTheLedger(t *testing.T) {
 	s, q := newStore(t)
 	body := header + "a1,IDENTITY_NUMBER,17291716060,,200.25,TRY\na2,MEMBER_ID,2228853,,7000,TRY\n"
@@ -60,7 +61,11 @@ func TestOutcomesSurviveTheLedger(t *testing.T) {
 		t.Fatalf("fresh chunk: outcomes %+v statuses %v", c.Outcomes, c.Statuses())
 	}
 	want := []Outcome{{Status: iyzico.ItemSuccess, Ref: "r-1", Commission: "1.00"}, {Status: iyzico.ItemFailed, Code: "E1", Message: "hesap kapalı, \"tekrar\" deneyin\n"}}
-	if _, err := s.Apply(ctx, c, Change{State: ChunkDone, Outcomes: want}); err != nil {
+	cl, err := s.Claim(ctx, "oc", 1, StepReconcile, time.Minute, ChunkStatesAll, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Commit(ctx, Change{Event: EvSeenFinal, Outcomes: want}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetChunk(ctx, "oc", 1)

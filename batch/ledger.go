@@ -5,14 +5,17 @@
 //
 // Keys of one batch share the hash tag {<batch>} so they live in one Redis Cluster slot:
 //
-//	mp:{B}:batch      hash: status, options, content hash, row and chunk counters, timestamps
+//	mp:{B}:batch      hash: options, content hash, row counters, cs:<STATE> chunks per state,
+//	                  init_waiting, approvals, final mark and generation, timestamps
 //	mp:{B}:counts     hash: n:<STATUS> rows and m:<STATUS>:<CUR> amounts (minor units) of chunk items
-//	mp:{B}:c:<seq>    hash: body_sha, state, version, request_id, attempts, outcomes, ...
+//	mp:{B}:c:<seq>    hash: body_sha, state, version, request_id, attempts, outcomes, approved,
+//	                  claim, claim_until, claim_step (claim.go), ...
 //	mp:{B}:c:<seq>:body   string: the chunk's init request body, byte for byte what is sent
 //	mp:{B}:c:<seq>:items  string: the chunk's report items (see appendReportItem)
 //	mp:{B}:r:<page>   string: JSON array of up to 1000 rejected rows
 //	mp:{B}:audit      list: JSON audit entries (who did what, when)
 //	mp:batches        sorted set of batch IDs by creation time (no tag: it spans batches)
+//	mp:active         set of batch IDs that are not final: the janitor's worklist (no tag)
 //	mp:content:<sha256>  string: the batch holding the file with that SHA-256 (no tag; see content.go)
 package batch
 
@@ -23,6 +26,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -35,6 +39,11 @@ const (
 	StatusCompletedWithErrors = "COMPLETED_WITH_ERRORS"
 	StatusFailed              = "FAILED"
 	StatusCanceled            = "CANCELED"
+	// StatusNeedsReconcile: a chunk is UNKNOWN (money may be moving): no final status, no ledger
+	// expiry, no final callback until reconcile or the janitor resolves it.
+	StatusNeedsReconcile = "NEEDS_RECONCILE"
+	// StatusSubmitFailed: the submission stopped before it completed and nothing was sent.
+	StatusSubmitFailed = "SUBMIT_FAILED"
 )
 
 // Chunk states in the ledger.
@@ -64,8 +73,6 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrInvalidOptions: a submission option or the batch ID is unusable.
 	ErrInvalidOptions = errors.New("invalid submission options")
-	// ErrVersionConflict: the chunk changed since it was read; read it again.
-	ErrVersionConflict = errors.New("chunk changed concurrently")
 )
 
 // ValidBatchID is the shape of a batch ID (DESIGN.md §3).
@@ -73,15 +80,16 @@ var ValidBatchID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // Store is the ledger. It is safe for concurrent use.
 type Store struct {
-	rdb redis.UniversalClient
-	now func() time.Time
-	ttl time.Duration
+	rdb       redis.UniversalClient
+	inspector *asynq.Inspector
+	now       func() time.Time
+	ttl       time.Duration
 }
 
-// NewStore returns a ledger on rdb. ttl is how long a final batch's keys are kept (LEDGER_TTL);
-// zero keeps them forever.
+// NewStore returns a ledger on rdb (which holds the asynq queue too). ttl is how long a final
+// batch's keys are kept (LEDGER_TTL); zero keeps them forever.
 func NewStore(rdb redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{rdb: rdb, now: time.Now, ttl: ttl}
+	return &Store{rdb: rdb, inspector: asynq.NewInspectorFromRedisClient(rdb), now: time.Now, ttl: ttl}
 }
 
 // Redis returns the client the store uses.

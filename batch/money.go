@@ -2,6 +2,7 @@ package batch
 
 import (
 	"math"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -102,10 +103,10 @@ func (m *sum) value() decimal.Decimal {
 	return decimal.New(m.units, -m.scale)
 }
 
-// parseUnits reads "123" or "123.45" (no sign, no exponent, at most 18 digits) as 12345 units of
-// scale 2.
+// parseUnits reads "123" or "123.45" (no sign, no exponent, at most 18 digits, so that it fits an
+// int64) as 12345 units of scale 2.
 func parseUnits(s string) (units int64, scale int32, ok bool) {
-	if s == "" || len(s) > 19 {
+	if s == "" || len(s) > 19 || (len(s) == 19 && strings.IndexByte(s, '.') < 0) {
 		return 0, 0, false
 	}
 	dot := -1

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/masspayout/masspayout/payoutfile"
-	"github.com/masspayout/masspayout/tasks"
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 )
@@ -29,7 +28,8 @@ type Options struct {
 
 // Batch is a batch record as read from the ledger.
 type Batch struct {
-	ID          string
+	ID string
+	// Status is derived from the batch's chunks (DeriveStatus); Head leaves it empty.
 	Status      string
 	Options     Options
 	ContentHash string
@@ -38,70 +38,86 @@ type Batch struct {
 	Created     time.Time
 	Updated     time.Time
 
-	SubmitDone  bool
-	Rows        int // rows in the file
-	Valid       int // rows put into chunks
-	Rejected    int // rows that failed validation
-	ChunksTotal int // known once SubmitDone
-	ChunksSeen  int // chunks stored so far
-	InitDone    int // chunks with their init outcome
-	Settled     int // chunks needing no more work
+	SubmitDone   bool
+	SubmitFailed bool // the submission stopped before it completed and nothing was sent
+	Rows         int  // rows in the file
+	Valid        int  // rows put into chunks
+	Rejected     int  // rows that failed validation
+	ChunksTotal  int  // known once SubmitDone
+	ChunksSeen   int  // chunks stored so far
+	// Chunks counts the chunks per state; InitWaiting those in INIT that await an approval.
+	Chunks      map[string]int
+	InitWaiting int
+	InitDone    int // chunks with their init outcome (not PENDING)
+	Settled     int // chunks needing no more work (DONE, ERROR, CANCELED)
 
 	// Counts holds rows per status; Amounts holds amounts per status and currency. Both include
 	// REJECTED rows (amounts of rejected rows whose amount could be read).
 	Counts  map[string]int
 	Amounts map[string]map[string]decimal.Decimal
 
-	ApprovedBy        string
-	ApprovedAt        time.Time
-	CancelRequested   bool
-	CanceledBy        string
-	ReportPath        string
-	ReportStatus      string // the batch status when the report at ReportPath was written
-	Final             bool   // the batch has its final status
-	CallbackDelivered bool   // the final callback was accepted by the receiver
-	// Generation counts reconcile runs. Tasks enqueued after one carry ":r<n>" in their IDs, since
-	// the IDs of earlier tasks stay taken while asynq retains them.
-	Generation int
-	// Reopened is the reconcile generation that last reopened the batch after it was final (0:
-	// never). Its next final callback is a new event: <batch>:final:r<Reopened>.
+	AutoApprove     bool      // APPROVAL=auto: each chunk is approved when it reaches INIT
+	Approvals       int       // approvals recorded (see Approve)
+	ApprovedBy      string    // who approved last
+	ApprovedAt      time.Time // when
+	CancelRequested bool
+	CanceledBy      string
+	ReportPath      string
+	ReportStatus    string // the batch status when the report at ReportPath was written
+	// Final: finalize recorded the batch's final status (FinalAs) and started the ledger's expiry.
+	Final   bool
+	FinalAs string
+	// CallbackDelivered: the final callback of the current generation was accepted.
+	CallbackDelivered bool
+	// Reopened is the generation of the batch's final outcome: 0 at first, and one more each time
+	// reconcile changed a batch that was final. Its final callback is event <batch>:final, then
+	// <batch>:final:r<Reopened>.
 	Reopened int
 }
 
-// TaskOptions returns base with the batch's task ID suffix for its current generation.
-func (b *Batch) TaskOptions(base tasks.Options) tasks.Options {
-	if b.Generation > 0 {
-		base.IDSuffix = ":r" + strconv.Itoa(b.Generation)
-	}
-	return base
-}
-
-// Progress is a batch's position, as returned by every chunk change.
+// Progress is a batch's position, as returned by every chunk commit.
 type Progress struct {
 	SubmitDone  bool
 	ChunksTotal int
-	InitDone    int
-	Settled     int
+	// Chunks per non-settled state; InitWaiting counts the chunks in INIT awaiting approval.
+	Pending, Init, Authorized, Unknown, InitWaiting int
 }
 
 // InitPhaseDone reports whether every chunk has its init outcome.
-func (p Progress) InitPhaseDone() bool { return p.SubmitDone && p.InitDone >= p.ChunksTotal }
+func (p Progress) InitPhaseDone() bool { return p.SubmitDone && p.Pending == 0 }
 
-// AllSettled reports whether every chunk needs no more work.
-func (p Progress) AllSettled() bool { return p.SubmitDone && p.Settled >= p.ChunksTotal }
+// Quiet reports whether no chunk has work of its own queued: every chunk is settled, UNKNOWN, or
+// in INIT waiting for an approval. The batch's status then changes only through a person or a
+// reconcile.
+func (p Progress) Quiet() bool {
+	return p.SubmitDone && p.Pending == 0 && p.Authorized == 0 && p.Init == p.InitWaiting
+}
 
 // Progress returns the batch's progress counters.
 func (b *Batch) Progress() Progress {
-	return Progress{SubmitDone: b.SubmitDone, ChunksTotal: b.ChunksTotal, InitDone: b.InitDone, Settled: b.Settled}
+	return Progress{
+		SubmitDone: b.SubmitDone, ChunksTotal: b.ChunksTotal,
+		Pending: b.Chunks[ChunkPending], Init: b.Chunks[ChunkInit], Authorized: b.Chunks[ChunkAuthorized],
+		Unknown: b.Chunks[ChunkUnknown], InitWaiting: b.InitWaiting,
+	}
 }
 
-// Get reads a batch with its counts and amounts. A missing batch yields ErrNotFound.
+// CallbackEvent is the ID of the batch's final callback in its current generation.
+func (b *Batch) CallbackEvent() string {
+	if b.Reopened > 0 {
+		return b.ID + ":final:r" + strconv.Itoa(b.Reopened)
+	}
+	return b.ID + ":final"
+}
+
+// Get reads a batch with its counts and amounts, and derives its status. A missing batch yields
+// ErrNotFound.
 func (s *Store) Get(ctx context.Context, id string) (*Batch, error) {
 	return s.get(ctx, id, true)
 }
 
-// Head reads a batch without its counts and amounts (Counts and Amounts hold only REJECTED): what
-// the handlers need after each chunk, cheaply.
+// Head reads a batch without its counts and amounts (Counts and Amounts hold only REJECTED, and
+// Status is empty): what the handlers need after each chunk, cheaply.
 func (s *Store) Head(ctx context.Context, id string) (*Batch, error) {
 	return s.get(ctx, id, false)
 }
@@ -121,33 +137,41 @@ func (s *Store) get(ctx context.Context, id string, withCounts bool) (*Batch, er
 		return nil, fmt.Errorf("batch %s: %w", id, ErrNotFound)
 	}
 	b := &Batch{
-		ID:          id,
-		Status:      f["status"],
-		ContentHash: f["content_hash"],
-		Source:      f["source"],
-		Submitter:   f["submitter"],
-		SubmitDone:  f["submit_done"] == "1",
-		Rows:        atoi(f["rows"]),
-		Valid:       atoi(f["valid"]),
-		Rejected:    atoi(f["rejected"]),
-		ChunksTotal: atoi(f["chunks_total"]),
-		ChunksSeen:  atoi(f["chunks_seen"]),
-		InitDone:    atoi(f["init_done"]),
-		Settled:     atoi(f["settled"]),
-		ApprovedBy:  f["approved_by"],
-		ReportPath:  f["report_path"],
-
+		ID:           id,
+		ContentHash:  f["content_hash"],
+		Source:       f["source"],
+		Submitter:    f["submitter"],
+		SubmitDone:   f["submit_done"] == "1",
+		SubmitFailed: f["submit_failed"] == "1",
+		Rows:         atoi(f["rows"]),
+		Valid:        atoi(f["valid"]),
+		Rejected:     atoi(f["rejected"]),
+		ChunksTotal:  atoi(f["chunks_total"]),
+		ChunksSeen:   atoi(f["chunks_seen"]),
+		Chunks:       map[string]int{},
+		InitWaiting:  atoi(f["init_waiting"]),
+		AutoApprove:  f["auto_approve"] == "1",
+		Approvals:    atoi(f["approvals"]),
+		ApprovedBy:   f["approved_by"],
+		ReportPath:   f["report_path"],
 		ReportStatus: f["report_status"],
 		Final:        f["final"] == "1",
+		FinalAs:      f["final_status"],
+		Reopened:     atoi(f["reopened"]),
 
-		CallbackDelivered: f["callback_delivered"] == "1",
-		CancelRequested:   f["cancel_requested"] == "1",
-		Generation:        atoi(f["reconciles"]),
-		Reopened:          atoi(f["reopened"]),
-		CanceledBy:        f["canceled_by"],
-		Counts:            map[string]int{},
-		Amounts:           map[string]map[string]decimal.Decimal{},
+		CancelRequested: f["cancel_requested"] == "1",
+		CanceledBy:      f["canceled_by"],
+		Counts:          map[string]int{},
+		Amounts:         map[string]map[string]decimal.Decimal{},
 	}
+	b.CallbackDelivered = f["callback_gen"] != "" && atoi(f["callback_gen"]) == b.Reopened+1
+	for _, st := range ChunkStatesAll {
+		if n := atoi(f["cs:"+st]); n != 0 {
+			b.Chunks[st] = n
+		}
+	}
+	b.InitDone = b.ChunksSeen - b.Chunks[ChunkPending]
+	b.Settled = b.Chunks[ChunkDone] + b.Chunks[ChunkError] + b.Chunks[ChunkCanceled]
 	b.Created, _ = time.Parse(time.RFC3339Nano, f["created"])
 	b.Updated, _ = time.Parse(time.RFC3339Nano, f["updated"])
 	b.ApprovedAt, _ = time.Parse(time.RFC3339Nano, f["approved_at"])
@@ -183,6 +207,12 @@ func (s *Store) get(ctx context.Context, id string, withCounts bool) (*Batch, er
 	for cur, amt := range rejAmounts {
 		addAmount(b.Amounts, RowRejected, cur, amt)
 	}
+	if withCounts {
+		b.Status = DeriveStatus(StatusInputs{
+			SubmitDone: b.SubmitDone, SubmitFailed: b.SubmitFailed, CancelRequested: b.CancelRequested,
+			Chunks: b.Chunks, InitWaiting: b.InitWaiting, Rows: b.Rows, RowCounts: b.Counts,
+		})
+	}
 	return b, nil
 }
 
@@ -202,52 +232,9 @@ func (s *Store) List(ctx context.Context, offset, limit int) ([]string, error) {
 	return ids, nil
 }
 
-// SetStatus sets a batch's status; final marks it final and starts the ledger's expiry clock.
-func (s *Store) SetStatus(ctx context.Context, id, status string, final bool) error {
-	now := s.now().UTC().Format(time.RFC3339Nano)
-	fields := []any{"status", status, "updated", now}
-	if final {
-		fields = append(fields, "final", "1")
-	}
-	if err := s.rdb.HSet(ctx, batchKey(id), fields...).Err(); err != nil {
-		return fmt.Errorf("batch %s: set status %s: %w", id, status, err)
-	}
-	if final {
-		return s.expire(ctx, id)
-	}
-	return nil
-}
-
 // SetReportPath records where the batch's report was written and the status it reflects.
 func (s *Store) SetReportPath(ctx context.Context, id, path, status string) error {
 	return s.rdb.HSet(ctx, batchKey(id), "report_path", path, "report_status", status).Err()
-}
-
-// expire starts the ledger TTL on every key of a final batch.
-func (s *Store) expire(ctx context.Context, id string) error {
-	if s.ttl <= 0 {
-		return nil
-	}
-	b, err := s.Get(ctx, id)
-	if err != nil {
-		return err
-	}
-	pipe := s.rdb.Pipeline()
-	for _, k := range s.keys(b) {
-		pipe.Expire(ctx, k, s.ttl)
-	}
-	if k := s.contentKeyOf(ctx, b); k != "" {
-		pipe.Expire(ctx, k, s.ttl) // the file may be submitted again once its batch is gone
-	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("batch %s: expire ledger: %w", id, err)
-	}
-	return nil
-}
-
-// SetCallbackDelivered records that the batch's final callback was delivered.
-func (s *Store) SetCallbackDelivered(ctx context.Context, id string) error {
-	return s.rdb.HSet(ctx, batchKey(id), "callback_delivered", "1").Err()
 }
 
 // keys lists every ledger key of a batch (not the index).

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/masspayout/masspayout/internal/payrollgen"
 	"github.com/masspayout/masspayout/iyzico"
@@ -25,15 +26,16 @@ func BenchmarkWriteReport(b *testing.B) {
 	}
 	bt, _ := s.Get(ctx, "bench")
 	for seq := 1; seq <= bt.ChunksTotal; seq++ {
-		c, err := s.GetChunk(ctx, "bench", seq)
+		cl, err := s.Claim(ctx, "bench", seq, StepInit, time.Minute, []string{ChunkPending}, false)
 		if err != nil {
 			b.Fatal(err)
 		}
+		c := cl.Chunk
 		outcomes := make([]Outcome, len(c.Rows))
 		for i := range outcomes {
 			outcomes[i] = Outcome{Status: iyzico.ItemInit}
 		}
-		if _, err := s.Apply(ctx, c, Change{State: ChunkInit, RequestID: "req-" + c.ExternalID(), Outcomes: outcomes}); err != nil {
+		if _, err := cl.Commit(ctx, Change{Event: EvInitAccepted, RequestID: "req-" + c.ExternalID(), Outcomes: outcomes}); err != nil {
 			b.Fatal(err)
 		}
 	}

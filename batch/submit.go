@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -192,7 +193,7 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 		return nil, err
 	}
 	defer r.Close()
-	sp := &splitter{store: s, ctx: ctx, id: id, opts: o, q: q, topts: topts, progress: req.Progress, rejAmounts: map[string]decimal.Decimal{}}
+	sp := &splitter{store: s, ctx: ctx, id: id, opts: o, q: q, topts: topts, progress: req.Progress, rejAmounts: map[string]decimal.Decimal{}, total: map[string]int64{}}
 	defer sp.drain() // on an early return, wait for the writes already handed off
 	for {
 		rec, err := r.Next()
@@ -252,21 +253,26 @@ func scanDefaults(f File, o payoutfile.Options) (payoutfile.BatchDefaults, error
 	}
 }
 
-// createScript creates a batch record, or reports on an existing one.
-// KEYS: batch. ARGV: content hash, options JSON, source, submitter, now, approved_by (” for none).
+// createScript creates a batch record, or reports on an existing one; a batch whose earlier
+// submission failed (SUBMIT_FAILED) is taken up again.
+// KEYS: batch. ARGV: content hash, options JSON, source, submitter, now, auto approve (1/0).
 // Returns {1} created, {0, submit_done} same fingerprint exists, {-1, what} conflict.
 var createScript = redis.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'content_hash', 'options', 'submit_done')
+local h = redis.call('HMGET', KEYS[1], 'content_hash', 'options', 'submit_done', 'submit_failed')
 if h[1] then
   if h[1] ~= ARGV[1] then return {-1, 'content'} end
   if h[2] ~= ARGV[2] then return {-1, 'options'} end
+  if h[4] == '1' then
+    redis.call('HDEL', KEYS[1], 'submit_failed')
+    redis.call('PERSIST', KEYS[1])
+  end
   return {0, h[3]}
 end
 redis.call('HSET', KEYS[1], 'status', 'SUBMITTING', 'content_hash', ARGV[1], 'options', ARGV[2],
   'source', ARGV[3], 'submitter', ARGV[4], 'created', ARGV[5], 'updated', ARGV[5], 'submit_done', '0',
-  'init_done', '0', 'settled', '0', 'chunks_seen', '0')
-if ARGV[6] ~= '' then
-  redis.call('HSET', KEYS[1], 'approved_by', ARGV[6], 'approved_at', ARGV[5])
+  'chunks_seen', '0', 'init_waiting', '0', 'reopened', '0')
+if ARGV[6] == '1' then
+  redis.call('HSET', KEYS[1], 'auto_approve', '1', 'approved_by', 'APPROVAL=auto', 'approved_at', ARGV[5])
 end
 return {1, '0'}
 `)
@@ -277,11 +283,11 @@ func (s *Store) create(ctx context.Context, id, contentHash string, o Options, r
 		return false, false, err
 	}
 	now := s.now().UTC()
-	approver := ""
+	auto := "0"
 	if req.AutoApprove {
-		approver = AutoApprover
+		auto = "1"
 	}
-	res, err := createScript.Run(ctx, s.rdb, []string{batchKey(id)}, contentHash, string(optJSON), req.Source, req.Submitter, now.Format(time.RFC3339Nano), approver).Slice()
+	res, err := createScript.Run(ctx, s.rdb, []string{batchKey(id)}, contentHash, string(optJSON), req.Source, req.Submitter, now.Format(time.RFC3339Nano), auto).Slice()
 	if err != nil {
 		return false, false, fmt.Errorf("batch %s: create: %w", id, err)
 	}
@@ -289,9 +295,19 @@ func (s *Store) create(ctx context.Context, id, contentHash string, o Options, r
 	case -1:
 		return false, false, &ConflictError{BatchID: id, What: res[1].(string)}
 	case 0:
+		if res[1] != "1" {
+			// Resuming: the batch is active again even if a failed submission retired it.
+			if err := s.rdb.SAdd(ctx, activeKey, id).Err(); err != nil {
+				return false, false, fmt.Errorf("batch %s: index: %w", id, err)
+			}
+		}
 		return false, res[1] == "1", nil
 	}
-	if err := s.rdb.ZAddNX(ctx, indexKey, redis.Z{Score: float64(now.UnixMilli()), Member: id}).Err(); err != nil {
+	// Outside the script: these keys have no hash tag (they span batches).
+	pipe := s.rdb.Pipeline()
+	pipe.ZAddNX(ctx, indexKey, redis.Z{Score: float64(now.UnixMilli()), Member: id})
+	pipe.SAdd(ctx, activeKey, id)
+	if _, err := pipe.Exec(ctx); err != nil {
 		return false, false, fmt.Errorf("batch %s: index: %w", id, err)
 	}
 	return true, false, nil
@@ -326,6 +342,7 @@ type splitter struct {
 	rejected    []RejectedRow
 	rejPage     int
 	rejAmounts  map[string]decimal.Decimal
+	total       map[string]int64 // valid rows' amounts per currency, in minor units
 
 	writes  chan func() error // to the writer goroutine (see write)
 	written chan error
@@ -427,16 +444,20 @@ func rejectedRow(rec payoutfile.Record) RejectedRow {
 // putChunkScript stores a chunk's hash once; it runs in one transaction after the SET NX of the
 // chunk's body and items keys (see storeChunk). KEYS: chunk, batch, counts. ARGV: body sha, rows,
 // now, then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it
-// existed with the same body, {-1, ”} when it existed with another body.
-var putChunkScript = redis.NewScript(`
+// existed with the same body, {-1, ”} when it existed with another body, {-2, ”} when the
+// batch's submission was declared failed.
+var putChunkScript = redis.NewScript(redisRunLua + `
 local sha = redis.call('HGET', KEYS[1], 'body_sha')
 if sha then
   if sha ~= ARGV[1] then return {-1, ''} end
   return {0, redis.call('HGET', KEYS[1], 'state')}
 end
+if redis.call('HGET', KEYS[2], 'submit_failed') == '1' then return {-2, ''} end
 redis.call('HSET', KEYS[1], 'body_sha', ARGV[1], 'rows', ARGV[2], 'state', 'PENDING',
-  'version', '0', 'sent', '0', 'attempts', '0', 'created', ARGV[3], 'updated', ARGV[3])
+  'version', '0', 'sent', '0', 'attempts', '0', 'created', ARGV[3], 'updated', ARGV[3], 'rid', (runOf()))
 redis.call('HINCRBY', KEYS[2], 'chunks_seen', 1)
+redis.call('HINCRBY', KEYS[2], 'cs:PENDING', 1)
+redis.call('HSET', KEYS[2], 'updated', ARGV[3])
 local i = 4
 while i <= #ARGV do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i+1])
@@ -478,7 +499,14 @@ func (sp *splitter) flushChunk() error {
 		if err != nil {
 			return fmt.Errorf("chunk %s item %s: %w", extID, it.ItemExternalID, err)
 		}
-		minor[it.Amount.Currency] += m
+		cur := it.Amount.Currency
+		// Every counter of the ledger holds a part of the batch's total per currency, so a total
+		// that fits an int64 keeps them all from wrapping.
+		if sp.total[cur] > math.MaxInt64-m {
+			return fmt.Errorf("batch %s: the %s total passes %s: too large for the ledger's counters; split the file", sp.id, cur, FormatAmount(decimal.New(math.MaxInt64, -int32(scaleOf(cur))), cur))
+		}
+		sp.total[cur] += m
+		minor[cur] += m
 	}
 	args = append(args, "n:"+RowPending, strconv.Itoa(len(sp.items)))
 	for cur, m := range minor {
@@ -507,8 +535,11 @@ func (sp *splitter) storeChunk(c *storedChunk) error {
 	if err != nil {
 		return fmt.Errorf("chunk %s: store: %w", c.extID, err)
 	}
-	if res[0].(int64) == -1 {
+	switch res[0].(int64) {
+	case -1:
 		return fmt.Errorf("chunk %s: stored earlier with a different body: the file or the splitting changed; nothing more was stored for this batch", c.extID)
+	case -2:
+		return fmt.Errorf("chunk %s: the batch's submission was declared failed (SUBMIT_FAILED) while it ran: submit the file again", c.extID)
 	}
 	if res[1] == ChunkPending {
 		return Enqueue(sp.ctx, sp.q, tasks.NewInitTask(tasks.Chunk{Batch: sp.id, Seq: c.seq}, sp.topts))
@@ -577,15 +608,15 @@ func (sp *splitter) flushRejected() error {
 }
 
 // submitDoneScript records the totals of a complete submission. KEYS: batch. ARGV: rows, valid,
-// rejected, chunks, rejected amounts JSON, now. Returns {init_done, settled, chunks_total}.
+// rejected, chunks, rejected amounts JSON, now. Returns {pending, init, authorized, unknown,
+// init waiting, chunks total}.
 var submitDoneScript = redis.NewScript(`
 redis.call('HSET', KEYS[1], 'rows', ARGV[1], 'valid', ARGV[2], 'rejected', ARGV[3], 'chunks_total', ARGV[4],
-  'rejected_amounts', ARGV[5], 'submit_done', '1', 'updated', ARGV[6])
-if redis.call('HGET', KEYS[1], 'status') == 'SUBMITTING' then
-  redis.call('HSET', KEYS[1], 'status', 'PROCESSING')
-end
-local b = redis.call('HMGET', KEYS[1], 'init_done', 'settled', 'chunks_total')
-return {tonumber(b[1] or 0), tonumber(b[2] or 0), tonumber(b[3] or 0)}
+  'rejected_amounts', ARGV[5], 'submit_done', '1', 'status', 'PROCESSING', 'updated', ARGV[6])
+local b = redis.call('HMGET', KEYS[1], 'cs:PENDING', 'cs:INIT', 'cs:AUTHORIZED', 'cs:UNKNOWN', 'init_waiting', 'chunks_total')
+local out = {}
+for k = 1, 6 do out[k] = tonumber(b[k] or '0') or 0 end
+return out
 `)
 
 func (sp *splitter) finish() error {
@@ -614,19 +645,31 @@ func (sp *splitter) finish() error {
 	if sp.progress != nil {
 		sp.progress(sp.p)
 	}
-	prog := Progress{SubmitDone: true, InitDone: int(res[0]), Settled: int(res[1]), ChunksTotal: int(res[2])}
-	return EnqueueFinalizeIfDue(sp.ctx, sp.q, sp.topts, sp.id, prog)
+	prog := Progress{SubmitDone: true, Pending: int(res[0]), Init: int(res[1]), Authorized: int(res[2]),
+		Unknown: int(res[3]), InitWaiting: int(res[4]), ChunksTotal: int(res[5])}
+	return sp.store.EnqueueFinalize(sp.ctx, sp.q, sp.topts, sp.id, prog)
 }
 
-// EnqueueFinalizeIfDue enqueues the batch:finalize task of the phase that progress has completed:
-// "final" when every chunk is settled, else "init" when every chunk has its init outcome. The
-// deterministic TaskID makes a repeated call harmless.
-func EnqueueFinalizeIfDue(ctx context.Context, q Enqueuer, topts tasks.Options, batchID string, p Progress) error {
+// EnqueueFinalize makes sure the batch:finalize task of the phase that progress has reached
+// exists: "final" once no chunk has work queued and none awaits approval (the status is final or
+// NEEDS_RECONCILE), else "init" once every chunk has its init outcome (the report for the
+// approver). The task records what it finds, so an extra one is harmless.
+func (s *Store) EnqueueFinalize(ctx context.Context, q Enqueuer, topts tasks.Options, batchID string, p Progress) error {
+	var phase string
 	switch {
-	case p.AllSettled():
-		return Enqueue(ctx, q, tasks.NewFinalizeTask(tasks.Finalize{Batch: batchID, Phase: tasks.PhaseFinal}, topts))
+	case p.Quiet() && p.InitWaiting == 0:
+		phase = tasks.PhaseFinal
 	case p.InitPhaseDone():
-		return Enqueue(ctx, q, tasks.NewFinalizeTask(tasks.Finalize{Batch: batchID, Phase: tasks.PhaseInit}, topts))
+		phase = tasks.PhaseInit
+	default:
+		return nil
 	}
-	return nil
+	f := tasks.Finalize{Batch: batchID, Phase: phase}
+	_, err := s.EnsureTask(ctx, q, tasks.NewFinalizeTask(f, topts), topts.QueueName(), batchID+":finalize:"+phase)
+	return err
+}
+
+func scaleOf(cur string) int {
+	n, _ := payoutfile.MinorUnits(cur)
+	return int(n)
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
 )
 
 // Sandbox credentials: the built-in fake iyzico accepts these unless IYZICO_API_KEY and
@@ -28,6 +29,10 @@ type Config struct {
 	// RedisURL is REDIS_URL (redis://, rediss://, redis-sentinel://). Empty: an embedded in-memory
 	// Redis for run and serve only. It may hold a password, so it is a Secret.
 	RedisURL Secret
+	// RedisAllowVolatile is REDIS_ALLOW_VOLATILE, default false: commands refuse to start on a
+	// REDIS_URL without persistence or with an evicting maxmemory-policy. true only warns: for
+	// tests and throwaway setups.
+	RedisAllowVolatile bool
 
 	IyzicoBaseURL   string        // IYZICO_BASE_URL; empty: the built-in sandbox, started in-process
 	IyzicoAPIKey    Secret        // IYZICO_API_KEY; default SandboxAPIKey, required with IYZICO_BASE_URL
@@ -60,6 +65,9 @@ type Config struct {
 	CallbackSecret Secret        // CALLBACK_SECRET: signs batch callbacks
 	ResultsDir     string        // RESULTS_DIR: default results
 	LedgerTTL      time.Duration // LEDGER_TTL: how long a final batch's ledger is kept, default 2160h
+	// JanitorInterval is JANITOR_INTERVAL: how often the janitor re-creates lost steps and
+	// reconciles UNKNOWN chunks (one sweep per interval for the deployment), default 1m.
+	JanitorInterval time.Duration
 
 	ScheduleFile string        // SCHEDULE_FILE
 	CatchUp      time.Duration // CATCH_UP: scheduler catches up runs missed this long ago, default 24h
@@ -68,6 +76,10 @@ type Config struct {
 	MaxFileBytes  int64    // MAX_FILE_BYTES: largest payout file, default 512 MiB
 	MaxRows       int      // MAX_ROWS: most rows in one file, default 5000000
 	MaxFieldBytes int      // MAX_FIELD_BYTES: longest field, default 1024
+	// MaxItemAmount is MAX_ITEM_AMOUNT: the largest amount of one row, in the row's own currency
+	// (the same number for every currency), default 10000000.00. Larger rows are rejected with
+	// AMOUNT_TOO_LARGE.
+	MaxItemAmount decimal.Decimal
 
 	LogLevel  zerolog.Level // LOG_LEVEL: trace, debug, info (default), warn, error
 	LogFormat string        // LOG_FORMAT: json (default) or console
@@ -88,7 +100,9 @@ var Roles = []string{"submit", "approve", "read", "admin"}
 func Load(getenv func(string) string) (*Config, error) {
 	l := loader{getenv: getenv}
 	c := &Config{
-		RedisURL:        Secret(l.str("REDIS_URL", "")),
+		RedisURL:           Secret(l.str("REDIS_URL", "")),
+		RedisAllowVolatile: l.bool("REDIS_ALLOW_VOLATILE", false),
+
 		IyzicoBaseURL:   l.url("IYZICO_BASE_URL"),
 		IyzicoAPIKey:    Secret(l.str("IYZICO_API_KEY", "")),
 		IyzicoSecretKey: Secret(l.str("IYZICO_SECRET_KEY", "")),
@@ -117,9 +131,10 @@ func Load(getenv func(string) string) (*Config, error) {
 		MetricsAddr:    l.str("METRICS_ADDR", "127.0.0.1:9090"),
 		MaxUploadBytes: l.int64("MAX_UPLOAD_BYTES", 512<<20, 1),
 
-		CallbackSecret: Secret(l.str("CALLBACK_SECRET", "")),
-		ResultsDir:     l.str("RESULTS_DIR", "results"),
-		LedgerTTL:      l.duration("LEDGER_TTL", 2160*time.Hour, time.Minute),
+		CallbackSecret:  Secret(l.str("CALLBACK_SECRET", "")),
+		ResultsDir:      l.str("RESULTS_DIR", "results"),
+		LedgerTTL:       l.duration("LEDGER_TTL", 2160*time.Hour, time.Minute),
+		JanitorInterval: l.duration("JANITOR_INTERVAL", time.Minute, time.Second),
 
 		ScheduleFile: l.str("SCHEDULE_FILE", ""),
 		CatchUp:      l.duration("CATCH_UP", 24*time.Hour, 0),
@@ -128,6 +143,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		MaxFileBytes:  l.int64("MAX_FILE_BYTES", 512<<20, 1),
 		MaxRows:       l.int("MAX_ROWS", 5_000_000, 1, 1<<31-1),
 		MaxFieldBytes: l.int("MAX_FIELD_BYTES", 1024, 16, 1<<20),
+		MaxItemAmount: l.amount("MAX_ITEM_AMOUNT", decimal.New(1000000000, -2)),
 
 		LogLevel:  l.level("LOG_LEVEL"),
 		LogFormat: l.oneOf("LOG_FORMAT", "json", "json", "console"),
@@ -249,6 +265,31 @@ func (l *loader) bool(name string, def bool) bool {
 	}
 	return b
 }
+
+// maxAmountLen bounds the text of MAX_ITEM_AMOUNT, so a pasted blob is not parsed as a number.
+const maxAmountLen = 32
+
+// amount reads a positive plain decimal such as 10000000.00: no sign, exponent or separators.
+func (l *loader) amount(name string, def decimal.Decimal) decimal.Decimal {
+	s := l.str(name, "")
+	if s == "" {
+		return def
+	}
+	bad := func() decimal.Decimal {
+		l.fail(name, fmt.Sprintf("is %q; allowed values: a decimal number greater than 0 with '.' for decimals and no sign or separators, like 10000000.00", s))
+		return def
+	}
+	if len(s) > maxAmountLen || !plainDecimal.MatchString(s) {
+		return bad()
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil || d.Sign() <= 0 {
+		return bad()
+	}
+	return d
+}
+
+var plainDecimal = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$`)
 
 func (l *loader) url(name string) string {
 	s := l.str(name, "")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
 )
 
 func getenv(m map[string]string) func(string) string {
@@ -47,11 +48,15 @@ func TestLoadDefaults(t *testing.T) {
 		{"Currencies", strings.Join(c.Currencies, ","), "TRY,USD,EUR"},
 		{"MaxUploadBytes", c.MaxUploadBytes, int64(512 << 20)},
 		{"CatchUp", c.CatchUp, 24 * time.Hour},
+		{"RedisAllowVolatile", c.RedisAllowVolatile, false},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
 			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
 		}
+	}
+	if want := decimal.RequireFromString("10000000.00"); !c.MaxItemAmount.Equal(want) {
+		t.Errorf("MaxItemAmount = %s, want %s", c.MaxItemAmount, want)
 	}
 	if !c.EmbeddedRedis() || !c.BuiltinSandbox() || c.AutoApprove() {
 		t.Errorf("EmbeddedRedis, BuiltinSandbox, AutoApprove = %v %v %v, want true true false", c.EmbeddedRedis(), c.BuiltinSandbox(), c.AutoApprove())
@@ -107,6 +112,8 @@ func TestLoadErrorsNameVariableAndAllowedValues(t *testing.T) {
 		{map[string]string{"RETRY_BASE_DELAY": "1m", "RETRY_MAX_DELAY": "1s"}, []string{"RETRY_MAX_DELAY"}},
 		{map[string]string{"UI_USERNAME": "ops"}, []string{"UI_PASSWORD"}},
 		{map[string]string{"REDIS_URL": "localhost:6379"}, []string{"REDIS_URL", "redis://"}},
+		{map[string]string{"REDIS_ALLOW_VOLATILE": "sometimes"}, []string{"REDIS_ALLOW_VOLATILE", "true, false"}},
+		{map[string]string{"MAX_ITEM_AMOUNT": "-5"}, []string{"MAX_ITEM_AMOUNT", "greater than 0"}},
 	}
 	for _, tt := range tests {
 		_, err := Load(getenv(tt.env))
@@ -118,6 +125,64 @@ func TestLoadErrorsNameVariableAndAllowedValues(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("Load(%v) error %q does not mention %q", tt.env, err, w)
 			}
+		}
+	}
+}
+
+func TestLoadMaxItemAmount(t *testing.T) {
+	for _, tt := range []struct {
+		value, want string // want "" means Load refuses the value
+	}{
+		{"", "10000000.00"},
+		{"  ", "10000000.00"},
+		{"250000", "250000"},
+		{"250000.50", "250000.5"},
+		{" 99.999 ", "99.999"}, // any number of decimals: the limit is compared, never used as an amount
+		{"0.01", "0.01"},
+		{"999999999999999.99", "999999999999999.99"},
+		{"0", ""},
+		{"0.00", ""},
+		{"-1", ""},
+		{"+100", ""},
+		{"ten", ""},
+		{"1e6", ""},
+		{"1,000.00", ""},
+		{"1000,00", ""},
+		{"1 000", ""},
+		{".5", ""},
+		{"5.", ""},
+		{"NaN", ""},
+		{"10000000.00 TRY", ""},
+		{strings.Repeat("9", 40), ""},
+	} {
+		c, err := Load(getenv(map[string]string{"MAX_ITEM_AMOUNT": tt.value}))
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("MAX_ITEM_AMOUNT=%q: accepted as %s, want an error", tt.value, c.MaxItemAmount)
+			} else if msg := err.Error(); !strings.Contains(msg, "MAX_ITEM_AMOUNT") || !strings.Contains(msg, "greater than 0") || !strings.Contains(msg, "10000000.00") {
+				t.Errorf("MAX_ITEM_AMOUNT=%q: error %q does not name the variable and the allowed values", tt.value, msg)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("MAX_ITEM_AMOUNT=%q: %v", tt.value, err)
+			continue
+		}
+		if want := decimal.RequireFromString(tt.want); !c.MaxItemAmount.Equal(want) {
+			t.Errorf("MAX_ITEM_AMOUNT=%q: MaxItemAmount = %s, want %s", tt.value, c.MaxItemAmount, want)
+		}
+	}
+}
+
+func TestLoadRedisAllowVolatile(t *testing.T) {
+	for value, want := range map[string]bool{"": false, "false": false, "0": false, "true": true, "TRUE": true, "1": true} {
+		c, err := Load(getenv(map[string]string{"REDIS_ALLOW_VOLATILE": value}))
+		if err != nil {
+			t.Errorf("REDIS_ALLOW_VOLATILE=%q: %v", value, err)
+			continue
+		}
+		if c.RedisAllowVolatile != want {
+			t.Errorf("REDIS_ALLOW_VOLATILE=%q: RedisAllowVolatile = %v, want %v", value, c.RedisAllowVolatile, want)
 		}
 	}
 }
@@ -185,7 +250,7 @@ func TestNewLoggerFormats(t *testing.T) {
 
 func TestVariablesListsEveryVariable(t *testing.T) {
 	got := strings.Join(Variables(), " ")
-	for _, want := range []string{"REDIS_URL", "IYZICO_BASE_URL", "IYZICO_RATE_LIMIT", "CHUNK_SIZE", "API_TOKENS", "LEDGER_TTL", "SCHEDULE_FILE", "LOG_FORMAT", "METRICS_ADDR"} {
+	for _, want := range []string{"REDIS_URL", "IYZICO_BASE_URL", "IYZICO_RATE_LIMIT", "CHUNK_SIZE", "API_TOKENS", "LEDGER_TTL", "SCHEDULE_FILE", "LOG_FORMAT", "METRICS_ADDR", "MAX_ITEM_AMOUNT", "REDIS_ALLOW_VOLATILE"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Variables() misses %s: %s", want, got)
 		}

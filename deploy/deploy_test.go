@@ -34,6 +34,7 @@ import (
 
 	"github.com/masspayout/masspayout/config"
 	"github.com/masspayout/masspayout/schedule"
+	"github.com/masspayout/masspayout/worker"
 )
 
 const (
@@ -646,9 +647,9 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Errorf("%s: no containerPort %d (METRICS_ADDR %s)", wk.doc, metricsPort, cfg.MetricsAddr)
 	}
 	grace, ok := get(wk.pod, "terminationGracePeriodSeconds").(int)
-	shutdown := cfg.IyzicoTimeout + 5*time.Second // worker.ServerConfig's ShutdownTimeout
+	shutdown := workerShutdown(cfg)
 	if !ok || time.Duration(grace)*time.Second <= shutdown {
-		t.Errorf("%s: terminationGracePeriodSeconds %v must exceed the worker's shutdown timeout IYZICO_TIMEOUT+5s = %s", wk.doc, get(wk.pod, "terminationGracePeriodSeconds"), shutdown)
+		t.Errorf("%s: terminationGracePeriodSeconds %v must exceed the worker's shutdown timeout 4×IYZICO_TIMEOUT+5s = %s", wk.doc, get(wk.pod, "terminationGracePeriodSeconds"), shutdown)
 	}
 	checkHPA(t, o, wk)
 
@@ -1215,8 +1216,8 @@ func TestCompose(t *testing.T) {
 		t.Errorf("worker: deploy.replicas %d, want 2 or more", r)
 	}
 	grace, err := time.ParseDuration(getString(worker, "stop_grace_period"))
-	if shutdown := cfgs["worker"].IyzicoTimeout + 5*time.Second; err != nil || grace <= shutdown {
-		t.Errorf("worker: stop_grace_period %q must exceed IYZICO_TIMEOUT+5s = %s (compose's default is 10s)", getString(worker, "stop_grace_period"), shutdown)
+	if shutdown := workerShutdown(cfgs["worker"]); err != nil || grace <= shutdown {
+		t.Errorf("worker: stop_grace_period %q must exceed 4×IYZICO_TIMEOUT+5s = %s (compose's default is 10s)", getString(worker, "stop_grace_period"), shutdown)
 	}
 
 	// Volumes: reports on a named volume at RESULTS_DIR; the scheduler's file and inbox.
@@ -1670,4 +1671,11 @@ func TestProbe(t *testing.T) {
 	if err := Probe(ctx, closed); err == nil {
 		t.Error("closed port: want an error")
 	}
+}
+
+// workerShutdown is worker.ServerConfig's ShutdownTimeout for cfg: the longest step (the pipeline's
+// StepDeadline, 4 × IYZICO_TIMEOUT) plus 5s.
+func workerShutdown(cfg *config.Config) time.Duration {
+	p := worker.Pipeline{CallTimeout: cfg.IyzicoTimeout}
+	return p.StepDeadline() + 5*time.Second
 }

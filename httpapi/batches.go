@@ -28,7 +28,7 @@ type SubmitOptions struct {
 	ChunkSize int
 	// Currencies allowed in files (CURRENCIES); default payoutfile's.
 	Currencies []string
-	// Limits are payoutfile's MaxFileBytes, MaxFieldBytes and MaxRows.
+	// Limits are payoutfile's MaxFileBytes, MaxFieldBytes, MaxRows and MaxAmount.
 	Limits payoutfile.Options
 	// AutoApprove (APPROVAL=auto) records every batch as approved at submission.
 	AutoApprove bool
@@ -82,7 +82,7 @@ func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer,
 			Source:      up.name,
 			BatchID:     sq.id,
 			Options:     opts,
-			Limits:      payoutfile.Options{MaxFileBytes: o.Limits.MaxFileBytes, MaxFieldBytes: o.Limits.MaxFieldBytes, MaxRows: o.Limits.MaxRows},
+			Limits:      payoutfile.Options{MaxFileBytes: o.Limits.MaxFileBytes, MaxFieldBytes: o.Limits.MaxFieldBytes, MaxRows: o.Limits.MaxRows, MaxAmount: o.Limits.MaxAmount},
 			Submitter:   who,
 			AutoApprove: o.AutoApprove,
 

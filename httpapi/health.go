@@ -40,7 +40,8 @@ func handleReadyz(rdb redis.UniversalClient, embedded bool) http.Handler {
 			writeJSON(w, http.StatusOK, res)
 			return
 		}
-		res.Ready, res.Persistence = batch.Durability(ctx, rdb)
+		v, detail := batch.Durability(ctx, rdb)
+		res.Ready, res.Persistence = v == batch.VerdictSafe, detail
 		status := http.StatusOK
 		if !res.Ready {
 			status = http.StatusServiceUnavailable

@@ -242,10 +242,10 @@ func TestMetricsRedisDown(t *testing.T) {
 
 // TestReadiness: /healthz always; /readyz only with a persistent Redis, embedded counts.
 func TestReadiness(t *testing.T) {
-	plain := setup(t)
+	plain := setup(t, withRedis(redistest.Volatile()))
 	aof := setup(t, withRedis(redistest.WithAOF()))
 	embedded := setup(t, withDeps(func(d *Deps) { d.EmbeddedRedis = true }))
-	rdb := setup(t, withRedis(redistest.WithArgs("--save", "3600 1")))
+	rdb := setup(t, withRedis(redistest.Volatile(), redistest.WithArgs("--save", "3600 1")))
 	for _, c := range []struct {
 		name   string
 		r      *rig

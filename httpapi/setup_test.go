@@ -143,11 +143,11 @@ func (r *rig) startWorkers() {
 		OnChunk: r.metrics.CountChunk,
 	}
 	f := &worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.t.TempDir()}
-	cfg := worker.ServerConfig(p, 4, worker.RetryPolicy{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond}, 5*time.Second)
+	cfg := worker.ServerConfig(p, 4, worker.RetryPolicy{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond})
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.DelayedTaskCheckInterval = 50 * time.Millisecond
 	srv := asynq.NewServerFromRedisClient(r.rdb, cfg)
-	if err := srv.Start(worker.NewServeMux(p, f, nil)); err != nil {
+	if err := srv.Start(worker.NewServeMux(p, f, nil, nil)); err != nil {
 		r.t.Fatal(err)
 	}
 	r.t.Cleanup(srv.Shutdown)

@@ -403,7 +403,7 @@ type enveloped interface{ Envelope() *Response }
 func (c *Client) call(ctx context.Context, endpoint, method, path string, body []byte, out enveloped) (decoded bool, err error) {
 	if c.limiter != nil {
 		if err := c.limiter.Wait(ctx); err != nil {
-			return false, &Error{Endpoint: endpoint, Err: fmt.Errorf("rate limiter: %w", err)}
+			return false, &Error{Endpoint: endpoint, Err: fmt.Errorf("%w: %w", ErrRateLimiter, err)}
 		}
 	}
 	start := time.Now()

@@ -480,7 +480,7 @@ func TestClientErrorAnswers(t *testing.T) {
 		{name: "gateway 401", h: reply(401, `{"status":401,"errorCode":"5","errorMessage":"Authentication failed!","systemTime":1753183509796,"locale":"tr"}`),
 			want: permanent, status: 401, code: CodeGatewayAuthFailed, decoded: true},
 		{name: "duplicate externalId 400", h: reply(400, `{"status":"failure","errorCode":"10400","errorMessage":"externalId already used"}`),
-			want: permanent, status: 400, code: CodeDuplicateExternalID, decoded: true},
+			want: permanent, status: 400, code: "10400", decoded: true},
 		{name: "failure without code", h: reply(200, `{"status":"failure"}`), want: permanent, status: 200, decoded: true},
 		{name: "200 without status", h: reply(200, `{}`), want: transientAmbiguous, status: 200, inText: "no status"},
 		{name: "200 wrong shape", h: reply(200, `{"status":"success","requestId":"r","invalidItems":{}}`), want: transientAmbiguous, status: 200},

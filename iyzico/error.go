@@ -15,6 +15,9 @@ import (
 // IsPermanent reports true.
 var ErrInvalidRequest = errors.New("invalid request")
 
+// ErrRateLimiter marks a call that ended while it waited on Options.Limiter: nothing was sent.
+var ErrRateLimiter = errors.New("rate limiter")
+
 // errUnexpectedAnswer marks an answer that is JSON but not an iyzico answer we can trust (no
 // status, "success" with an error status, inconsistent paging). It classifies like an undecodable
 // answer: transient, and ambiguous when the request was sent.
@@ -123,6 +126,57 @@ func IsAmbiguous(err error) bool {
 // ErrInvalidRequest. For a non-nil err exactly one of IsTransient and IsPermanent holds.
 func IsPermanent(err error) bool {
 	return err != nil && !IsTransient(err)
+}
+
+// NotSent reports whether the client knows that iyzico did not act on the call: the request was
+// never completely written (dial refused, limiter, a timeout before writing), or iyzico refused it
+// unprocessed (HTTP 429, errorCode 50000), or the client refused to send it (ErrInvalidRequest).
+// It is false for nil and for errors that are not an *Error.
+func NotSent(err error) bool {
+	if errors.Is(err, ErrInvalidRequest) {
+		return true
+	}
+	e, ok := errors.AsType[*Error](err)
+	if !ok {
+		return false
+	}
+	return !e.Sent || RateLimited(err)
+}
+
+// RateLimited reports whether err is iyzico's refusal for going too fast (HTTP 429, errorCode
+// 50000) or a wait on the client's own limiter that ended: neither is a failure of the call.
+func RateLimited(err error) bool {
+	if errors.Is(err, ErrRateLimiter) {
+		return true
+	}
+	e, ok := errors.AsType[*Error](err)
+	return ok && (e.HTTPStatus == http.StatusTooManyRequests || e.Code == CodeRateLimited)
+}
+
+// Answered reports whether err is a failure answer iyzico gave and the client read: a decoded
+// "failure" that is not transient. Whatever its errorCode, iyzico saw the request and said no.
+func Answered(err error) bool {
+	e, ok := errors.AsType[*Error](err)
+	return ok && e.HTTPStatus != 0 && e.Err == nil && !IsTransient(err)
+}
+
+// CredentialRefusal reports whether err is an answered refusal of the request's credentials or
+// signature (HTTP 401 or 403, errorCode 1000, 1001, 1004, 1007, 1009 or the gateway's 5): it
+// says nothing about the payout asked for, and repeating it cannot help until the keys change.
+func CredentialRefusal(err error) bool {
+	if !Answered(err) {
+		return false
+	}
+	e, _ := errors.AsType[*Error](err)
+	switch {
+	case e.HTTPStatus == http.StatusUnauthorized, e.HTTPStatus == http.StatusForbidden:
+		return true
+	}
+	switch e.Code {
+	case CodeInvalidSignature, CodeCredentialsNotFound, CodeRandomRequired, CodeSignatureRequired, CodeAuthHeaderRequired, CodeGatewayAuthFailed:
+		return true
+	}
+	return false
 }
 
 // RetryAfter returns the delay iyzico asked for in a Retry-After header, if the error carries a

@@ -44,8 +44,8 @@ func TestClassification(t *testing.T) {
 		{"200 1007", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Code: CodeSignatureRequired}, permanent},
 		{"200 1009", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Code: CodeAuthHeaderRequired}, permanent},
 		{"gateway 5", &Error{Endpoint: "init", HTTPStatus: 401, Sent: true, Code: CodeGatewayAuthFailed}, permanent},
-		{"duplicate externalId", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Code: CodeDuplicateExternalID}, permanent},
-		{"invalid state", &Error{Endpoint: "auth", HTTPStatus: 200, Sent: true, Code: CodeInvalidState}, permanent},
+		{"duplicate externalId", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Code: "10400"}, permanent},
+		{"invalid state", &Error{Endpoint: "auth", HTTPStatus: 200, Sent: true, Code: "10409"}, permanent},
 		{"wrapped permanent", fmt.Errorf("init chunk b-00001: %w", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Code: "1000"}), permanent},
 		{"wrapped ambiguous", fmt.Errorf("init chunk b-00001: %w", &Error{Endpoint: "init", Sent: true, Err: io.EOF}), transientAmbiguous},
 	} {
@@ -120,5 +120,44 @@ func TestErrorText(t *testing.T) {
 	inner := errors.New("inner")
 	if e := (&Error{Err: inner}); !errors.Is(e, inner) || e.Unwrap() != inner {
 		t.Error("Unwrap does not return Err")
+	}
+}
+
+func TestWhatIyzicoSaw(t *testing.T) {
+	answered := &Error{Endpoint: "retrieve", HTTPStatus: 404, Sent: true, Code: "5404"}
+	for _, tc := range []struct {
+		name                                    string
+		err                                     error
+		notSent, rateLimited, answered, refusal bool
+	}{
+		{"nil", nil, false, false, false, false},
+		{"plain error", errors.New("redis down"), false, false, false, false},
+		{"invalid request", &Error{Endpoint: "auth", Err: fmt.Errorf("%w: empty", ErrInvalidRequest)}, true, false, false, false},
+		{"limiter", &Error{Endpoint: "init", Err: fmt.Errorf("%w: %w", ErrRateLimiter, context.DeadlineExceeded)}, true, true, false, false},
+		{"dial refused", &Error{Endpoint: "init", Err: syscall.ECONNREFUSED}, true, false, false, false},
+		{"timeout after send", &Error{Endpoint: "init", Sent: true, Err: context.DeadlineExceeded}, false, false, false, false},
+		{"429", &Error{Endpoint: "init", HTTPStatus: 429, Sent: true}, true, true, false, false},
+		{"200 50000", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Code: CodeRateLimited}, true, true, false, false},
+		{"503", &Error{Endpoint: "init", HTTPStatus: 503, Sent: true}, false, false, false, false},
+		{"foreign not found", answered, false, false, true, false},
+		{"wrapped foreign code", fmt.Errorf("read back: %w", answered), false, false, true, false},
+		{"failure without code", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true}, false, false, true, false},
+		{"undecodable 200", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Err: errors.New("eof")}, false, false, false, false},
+		{"1000", &Error{Endpoint: "init", HTTPStatus: 200, Sent: true, Code: CodeInvalidSignature}, false, false, true, true},
+		{"403 any code", &Error{Endpoint: "init", HTTPStatus: 403, Sent: true, Code: "77"}, false, false, true, true},
+		{"gateway 5", &Error{Endpoint: "init", HTTPStatus: 401, Sent: true, Code: CodeGatewayAuthFailed}, false, false, true, true},
+	} {
+		if got := NotSent(tc.err); got != tc.notSent {
+			t.Errorf("%s: NotSent = %v, want %v", tc.name, got, tc.notSent)
+		}
+		if got := RateLimited(tc.err); got != tc.rateLimited {
+			t.Errorf("%s: RateLimited = %v, want %v", tc.name, got, tc.rateLimited)
+		}
+		if got := Answered(tc.err); got != tc.answered {
+			t.Errorf("%s: Answered = %v, want %v", tc.name, got, tc.answered)
+		}
+		if got := CredentialRefusal(tc.err); got != tc.refusal {
+			t.Errorf("%s: CredentialRefusal = %v, want %v", tc.name, got, tc.refusal)
+		}
 	}
 }

@@ -49,14 +49,10 @@ const (
 	CodeAuthHeaderRequired  Code = "1009"  // Authorization header required
 	CodeGatewayAuthFailed   Code = "5"     // gateway "Authentication failed!"
 	CodeRateLimited         Code = "50000" // "Request Limit Exceeded"
-	// CodeDuplicateExternalID is the sandbox's answer to an init whose externalId is already used
-	// with a different body. iyzico's own code for this case is undocumented (iyzico.md §6).
-	CodeDuplicateExternalID Code = "10400"
-	// CodeNotFound is the sandbox's answer for an unknown requestId, externalId or referenceCode.
-	CodeNotFound Code = "10404"
-	// CodeInvalidState is the sandbox's answer to auth or cancel of a payout in the wrong state.
-	CodeInvalidState Code = "10409"
 )
+
+// iyzico documents no code for "not found", "duplicate externalId" or "invalid state" (iyzico.md
+// §7): no behaviour may depend on one. The sandbox's own choices live in package sandbox.
 
 // UnmarshalJSON accepts a JSON string or a JSON number.
 func (c *Code) UnmarshalJSON(b []byte) error {
@@ -122,10 +118,27 @@ const (
 )
 
 // ItemFinal reports whether an item status is final: the bank (or iyzico) will not change it again.
-// FAILED is not final: iyzico follows it with DEPOSIT_SUCCESS or DEPOSIT_FAIL.
+// FAILED is not final by itself (iyzico.md §4.1: it is probably followed by DEPOSIT_SUCCESS or
+// DEPOSIT_FAIL); it is once the payout's status is final (see ItemSettled).
 func ItemFinal(status string) bool {
 	switch status {
 	case ItemSuccess, ItemInvalid, ItemMassPayoutCanceled, ItemDepositSuccess, ItemDepositFail:
+		return true
+	}
+	return false
+}
+
+// ItemSettled reports whether an item of a payout with status payoutStatus will not change any
+// more: ItemFinal, or FAILED in a payout whose status is final.
+func ItemSettled(status, payoutStatus string) bool {
+	return ItemFinal(status) || (status == ItemFailed && PayoutFinal(payoutStatus))
+}
+
+// PayoutFinal reports whether a mass payout status is final: iyzico finished with the payout
+// (COMPLETED, SUCCESS, FAIL, INSUFFICIENT_BALANCE, IYZICO_INSUFFICIENT_BALANCE, CANCELED).
+func PayoutFinal(status string) bool {
+	switch status {
+	case PayoutCompleted, PayoutSuccess, PayoutFail, PayoutInsufficientBalance, PayoutIyzicoInsufficientBalance, PayoutCanceled:
 		return true
 	}
 	return false

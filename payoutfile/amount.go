@@ -117,6 +117,47 @@ func parseAmount(s string, comma bool) (parsedAmount, error) {
 	return a, nil
 }
 
+// amountLimit is Options.MaxAmount prepared for one cheap comparison per row.
+type amountLimit struct {
+	max       decimal.Decimal
+	intDigits int  // integer digits of max, without leading zeros
+	on        bool // false: no limit
+}
+
+func newAmountLimit(limit decimal.Decimal) amountLimit {
+	if limit.Sign() <= 0 {
+		return amountLimit{}
+	}
+	return amountLimit{max: limit, intDigits: integerDigits(limit), on: true}
+}
+
+// integerDigits counts the digits of d's integer part, without leading zeros (0 for 0.5).
+func integerDigits(d decimal.Decimal) int {
+	return max(0, d.NumDigits()+int(d.Exponent()))
+}
+
+// exceeds reports whether a, a parsed amount, is above the limit. An amount with fewer integer
+// digits than the limit is below it and one with more is above it, so only amounts of the
+// limit's magnitude need decimal arithmetic (which may allocate when the scales differ).
+func (l *amountLimit) exceeds(a *parsedAmount) bool {
+	switch {
+	case !l.on || a.intDigits < l.intDigits:
+		return false
+	case a.intDigits > l.intDigits:
+		return a.d.Sign() > 0
+	}
+	return a.d.Cmp(l.max) > 0
+}
+
+// text writes the limit for a message: with the currency's decimals when that is exact (10000000.00
+// for TRY), else as it was given.
+func (l *amountLimit) text(minor int32, known bool) string {
+	if known && l.max.Truncate(minor).Equal(l.max) {
+		return l.max.StringFixed(minor)
+	}
+	return l.max.String()
+}
+
 var errGrouping = errors.New("has '.' where it does not group thousands; with --decimal-comma write 1.234,56 (groups of three digits), or drop --decimal-comma if '.' is the decimal point")
 
 // amountCharError explains why the character at s[i] has no place in an amount.

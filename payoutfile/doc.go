@@ -41,7 +41,8 @@
 // (INVALID_PHONE), an identity number per ValidTCKN (INVALID_IDENTITY_NUMBER), a member ID of 1 to
 // 20 digits (INVALID_MEMBER_ID). Amounts per ParseAmount, greater than 0 and below 10¹⁵
 // (INVALID_AMOUNT), with no more significant decimals than the currency's minor units
-// (AMOUNT_SCALE; 10.500 TRY is accepted as 10.50, 10.005 is refused, nothing is rounded). Text
+// (AMOUNT_SCALE; 10.500 TRY is accepted as 10.50, 10.005 is refused, nothing is rounded), and not
+// above Options.MaxAmount, the same number in every currency (AMOUNT_TOO_LARGE). Text
 // (item external ID, name, description) must be UTF-8 (INVALID_ENCODING) without control,
 // direction-override or zero-width characters (INVALID_CHARACTER), within its length
 // (FIELD_TOO_LONG). A later row repeating an item external ID, compared exactly after trimming, is

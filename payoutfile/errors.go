@@ -10,6 +10,7 @@ const (
 	CodeMissingField         = "MISSING_FIELD"
 	CodeInvalidAmount        = "INVALID_AMOUNT"
 	CodeAmountScale          = "AMOUNT_SCALE"
+	CodeAmountTooLarge       = "AMOUNT_TOO_LARGE" // above Options.MaxAmount (MAX_ITEM_AMOUNT)
 	CodeUnsupportedCurrency  = "UNSUPPORTED_CURRENCY"
 	CodeDuplicateID          = "DUPLICATE_ITEM_EXTERNAL_ID"
 	CodeReservedID           = "RESERVED_ITEM_EXTERNAL_ID" // submit: the form given to rows without an ID

@@ -3,6 +3,8 @@ package payoutfile
 import (
 	"fmt"
 	"strings"
+
+	"github.com/shopspring/decimal"
 )
 
 // Defaults of Options' zero fields.
@@ -46,6 +48,10 @@ type Options struct {
 	MaxFieldBytes int
 	// MaxRows is the largest accepted row number; default DefaultMaxRows.
 	MaxRows int
+	// MaxAmount is the largest amount of one row (MAX_ITEM_AMOUNT), compared as a number in the
+	// row's own currency: the same limit for every currency. A larger row is rejected with
+	// AMOUNT_TOO_LARGE. Zero means no limit; a negative limit is refused (BAD_OPTIONS).
+	MaxAmount decimal.Decimal
 }
 
 // currency is an allowed currency with its minor units.
@@ -72,6 +78,8 @@ func (o Options) normalize() (Options, []currency, error) {
 		return o, nil, fmt.Errorf("maximum field size %d: must be between 16 and 1048576 bytes", o.MaxFieldBytes)
 	case o.MaxRows < 0:
 		return o, nil, fmt.Errorf("maximum rows %d: must be positive", o.MaxRows)
+	case o.MaxAmount.Sign() < 0:
+		return o, nil, fmt.Errorf("maximum amount %s: must be positive (or 0 for no limit)", o.MaxAmount)
 	}
 	if len(o.Currencies) == 0 {
 		o.Currencies = DefaultCurrencies()

@@ -20,6 +20,7 @@ const maxWarnings = 100
 type Reader struct {
 	opts     Options
 	curs     []currency
+	limit    amountLimit
 	src      source
 	ahead    *readAhead // started by the first Next
 	defaults BatchDefaults
@@ -73,7 +74,7 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 	if err != nil {
 		return nil, &FileError{Code: CodeBadOptions, Message: err.Error()}
 	}
-	rd := &Reader{opts: o, curs: curs, seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	rd := &Reader{opts: o, curs: curs, limit: newAmountLimit(o.MaxAmount), seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
 	// Size the duplicate set once for the rows the file probably holds (at least 64 bytes each).
 	rd.seen.hint = int(min(inputSize(r)/64, int64(o.MaxRows)))
 	var src source

@@ -156,6 +156,14 @@ func (r *Reader) validate(raw *rawRecord, rec *Record) {
 		add(fAmount, CodeAmountScale, "%s has %d decimals but %s allows %d; correct the amount (it is never rounded)",
 			quote(v[fAmount]), amt.sigFrac, cur, minor)
 	}
+	if amountOK && r.limit.exceeds(&amt) {
+		unit := ""
+		if curOK {
+			unit = " " + cur
+		}
+		add(fAmount, CodeAmountTooLarge, "%s is above the limit of %s%s for one payment; split it into several rows of at most that amount, or have MAX_ITEM_AMOUNT raised",
+			quote(v[fAmount]), r.limit.text(minor, curOK), unit)
+	}
 	if amountOK {
 		rec.AmountOK = true
 		it.Amount = amt.d

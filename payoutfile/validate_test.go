@@ -1,6 +1,7 @@
 package payoutfile
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -232,5 +233,135 @@ func TestDuplicatesAcrossBatchesAndGrowth(t *testing.T) {
 		case dup && rec.Item.RecipientInfo != "0532 123 45 67":
 			t.Fatalf("row %d: a duplicate keeps the info as read, got %q", rec.Row, rec.Item.RecipientInfo)
 		}
+	}
+}
+
+// TestMaxAmount: a row above Options.MaxAmount is rejected with AMOUNT_TOO_LARGE, the same number
+// in every currency and every format; a row at the limit passes.
+func TestMaxAmount(t *testing.T) {
+	limit := decimal.RequireFromString("10000000.00")
+	for _, tc := range []struct {
+		amount string
+		json   string // the amount as a JSON value; default the amount as a number
+		tooBig bool
+	}{
+		{amount: "10000000.00"},
+		{amount: "10000000"},
+		{amount: "10000000.000"},
+		{amount: "9999999.99"},
+		{amount: "0.01"},
+		{amount: "0010000000.00", json: `"0010000000.00"`},
+		{amount: "10000000.01", tooBig: true},
+		{amount: "10000000.010", tooBig: true},
+		{amount: "10000001", tooBig: true},
+		{amount: "99999999.99", tooBig: true},
+		{amount: "100000000", tooBig: true},
+		{amount: "999999999999999.99", tooBig: true},
+		{amount: "10000000.01", json: `"10000000.01"`, tooBig: true},
+	} {
+		for _, cur := range []string{"TRY", "USD"} {
+			for _, format := range []Format{FormatCSV, FormatJSONL} {
+				name := tc.amount + " " + cur + " " + string(format)
+				var in string
+				if format == FormatCSV {
+					in = csvOf(csvHeader, []string{"E1", "MEMBER_ID", "2228853", "", tc.amount, cur, "", ""})
+				} else {
+					value := tc.json
+					if value == "" {
+						value = tc.amount
+					}
+					in = `{"itemExternalId":"E1","recipientType":"MEMBER_ID","recipientInfo":"2228853","amount":{"value":` + value + `,"currency":"` + cur + `"}}` + "\n"
+				}
+				recs, _, err := readAll(t, in, Options{Format: format, MaxAmount: limit})
+				if err != nil || len(recs) != 1 {
+					t.Fatalf("%s: records %v, error %v", name, recs, err)
+				}
+				rec := recs[0]
+				if !tc.tooBig {
+					if !rec.Valid() || !rec.Item.Amount.Equal(decimal.RequireFromString(tc.amount)) {
+						t.Errorf("%s: valid %v, amount %s, errors %v; want valid at or below the limit", name, rec.Valid(), rec.Item.Amount, rec.Errors)
+					}
+					continue
+				}
+				if got := codes(rec); !slices.Equal(got, []string{CodeAmountTooLarge}) {
+					t.Errorf("%s: codes %v, want [%s]: %v", name, got, CodeAmountTooLarge, rec.Errors)
+					continue
+				}
+				e := rec.Errors[0]
+				for _, want := range []string{"row 1, amount", `"` + tc.amount + `"`, "10000000.00 " + cur, "split", "MAX_ITEM_AMOUNT"} {
+					if !strings.Contains(e.Message, want) {
+						t.Errorf("%s: message %q does not contain %q", name, e.Message, want)
+					}
+				}
+				if e.Row != 1 || e.Column != "amount" {
+					t.Errorf("%s: error at row %d column %q, want row 1 column amount", name, e.Row, e.Column)
+				}
+				if !rec.AmountOK || !rec.Item.Amount.Equal(decimal.RequireFromString(tc.amount)) {
+					t.Errorf("%s: AmountOK %v amount %s: a rejected row keeps its amount for the totals", name, rec.AmountOK, rec.Item.Amount)
+				}
+			}
+		}
+	}
+}
+
+func TestMaxAmountOptions(t *testing.T) {
+	big := map[string]string{"amount": "999999999999999.99"}
+	if rec := oneRow(t, Options{}, big); !rec.Valid() {
+		t.Errorf("no limit (zero MaxAmount): %v", rec.Errors)
+	}
+	// Any positive limit works, with more decimals than the currency has.
+	odd := Options{MaxAmount: decimal.RequireFromString("100.005")}
+	if rec := oneRow(t, odd, map[string]string{"amount": "100.00"}); !rec.Valid() {
+		t.Errorf("100.00 under a limit of 100.005: %v", rec.Errors)
+	}
+	rec := oneRow(t, odd, map[string]string{"amount": "100.01"})
+	if got := codes(rec); !slices.Equal(got, []string{CodeAmountTooLarge}) || !strings.Contains(rec.Errors[0].Message, "limit of 100.005 TRY") {
+		t.Errorf("100.01 over a limit of 100.005: %v", rec.Errors)
+	}
+	// Other problems of the row are reported too; a negative amount is not "too large".
+	rec = oneRow(t, Options{MaxAmount: decimal.New(100, 0)}, map[string]string{"amount": "100.005", "currency": "TRY"})
+	if got := codes(rec); !slices.Equal(got, []string{CodeAmountScale, CodeAmountTooLarge}) {
+		t.Errorf("100.005 TRY under a limit of 100: codes %v", got)
+	}
+	rec = oneRow(t, Options{MaxAmount: decimal.New(100, 0)}, map[string]string{"amount": "-1000", "currency": "GBP"})
+	if got := codes(rec); !slices.Equal(got, []string{CodeInvalidAmount, CodeUnsupportedCurrency}) {
+		t.Errorf("-1000 GBP: codes %v", got)
+	}
+	rec = oneRow(t, Options{MaxAmount: decimal.New(100, 0), Currencies: []string{"JPY"}}, map[string]string{"amount": "101", "currency": "JPY"})
+	if len(rec.Errors) != 1 || !strings.Contains(rec.Errors[0].Message, "limit of 100 JPY") {
+		t.Errorf("101 JPY over 100: %v", rec.Errors)
+	}
+	_, err := NewReader(strings.NewReader(""), Options{Format: FormatCSV, MaxAmount: decimal.New(-1, 0)})
+	var fe *FileError
+	if !errors.As(err, &fe) || fe.Code != CodeBadOptions || !strings.Contains(fe.Message, "maximum amount") {
+		t.Errorf("negative MaxAmount: %v", err)
+	}
+}
+
+// TestAmountLimitExceeds checks the digit-count shortcut against decimal comparison, and that a
+// row of ordinary size costs no allocation.
+func TestAmountLimitExceeds(t *testing.T) {
+	amounts := []string{"0.01", "0.5", "1", "9.99", "10", "10.00", "10.01", "99", "99.999", "100", "100.001", "999", "1000",
+		"9999999.99", "10000000", "10000000.00", "10000000.01", "12345678", "99999999.99", "100000000", "999999999999999.99", "007", "-5", "-100000000"}
+	limits := []string{"0.5", "1", "10", "10.005", "99.99", "100", "1000", "10000000.00", "10000000", "1e7", "999999999999999.99"}
+	for _, ls := range limits {
+		l := newAmountLimit(decimal.RequireFromString(ls))
+		for _, as := range amounts {
+			a, err := parseAmount(as, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := l.exceeds(&a), a.d.Cmp(l.max) > 0; got != want {
+				t.Errorf("limit %s: exceeds(%s) = %v, want %v", ls, as, got, want)
+			}
+		}
+	}
+	if off := newAmountLimit(decimal.Decimal{}); off.on {
+		t.Error("a zero limit is on")
+	}
+	l := newAmountLimit(decimal.RequireFromString("10000000.00"))
+	a, _ := parseAmount("1234.5", false)
+	if n := testing.AllocsPerRun(100, func() { l.exceeds(&a) }); n != 0 {
+		t.Errorf("exceeds allocates %v times per row", n)
 	}
 }

@@ -15,12 +15,14 @@ import (
 
 // Task type names.
 const (
-	TypeInit        = "payout:init"    // send one chunk's init to iyzico
-	TypeAuth        = "payout:auth"    // send auth for one initialized chunk
-	TypePoll        = "payout:poll"    // re-read one authorized chunk until every item is final
-	TypeCancel      = "payout:cancel"  // cancel one chunk still in INIT at iyzico
-	TypeFinalize    = "batch:finalize" // set a batch's status, write its report, send its callback
-	TypeScheduleRun = "schedule:run"   // submit a scheduled period's payroll file
+	TypeInit        = "payout:init"      // send one chunk's init to iyzico
+	TypeAuth        = "payout:auth"      // send auth for one initialized chunk
+	TypePoll        = "payout:poll"      // re-read one authorized chunk until every item is final
+	TypeCancel      = "payout:cancel"    // cancel one chunk still in INIT at iyzico
+	TypeReconcile   = "payout:reconcile" // read one chunk back from iyzico and adopt what it shows
+	TypeFinalize    = "batch:finalize"   // record a batch's final status, write its report, send its callback
+	TypeJanitor     = "janitor:sweep"    // re-create lost steps of every batch that is not final
+	TypeScheduleRun = "schedule:run"     // submit a scheduled period's payroll file
 )
 
 // DefaultQueue is the queue every task goes to unless Options says otherwise.
@@ -53,21 +55,24 @@ type ScheduleRun struct {
 
 // Options are the defaults a constructor applies. Zero fields fall back to the package defaults.
 type Options struct {
-	Queue     string        // default DefaultQueue
-	MaxRetry  int           // MAX_RETRY
-	Timeout   time.Duration // per attempt; must exceed the iyzico calls one attempt makes
-	Retention time.Duration // how long a completed task blocks its TaskID (the batch's lifetime)
-	// IDSuffix is appended to every TaskID: reconcile uses it (":r<n>") to enqueue a step again
-	// after the earlier task's retained ID would refuse it.
-	IDSuffix string
+	Queue    string        // default DefaultQueue
+	MaxRetry int           // asynq's retries; chunk steps keep their own budget in the ledger
+	Timeout  time.Duration // per attempt; must exceed the iyzico calls one attempt makes
+	// Retention keeps a completed task visible (in asynqmon) for that long; polls are never kept.
+	// Nothing relies on it: every step claims its chunk, so a repeated task is harmless.
+	Retention time.Duration
+}
+
+// QueueName is the queue of tasks made with o.
+func (o Options) QueueName() string {
+	if o.Queue == "" {
+		return DefaultQueue
+	}
+	return o.Queue
 }
 
 func (o Options) list(taskID string, extra ...asynq.Option) []asynq.Option {
-	q := o.Queue
-	if q == "" {
-		q = DefaultQueue
-	}
-	opts := []asynq.Option{asynq.Queue(q), asynq.MaxRetry(o.MaxRetry), asynq.TaskID(taskID + o.IDSuffix)}
+	opts := []asynq.Option{asynq.Queue(o.QueueName()), asynq.MaxRetry(o.MaxRetry), asynq.TaskID(taskID)}
 	if o.Timeout > 0 {
 		opts = append(opts, asynq.Timeout(o.Timeout))
 	}
@@ -82,30 +87,58 @@ func ChunkExternalID(batch string, seq int) string {
 	return fmt.Sprintf("%s-%05d", batch, seq)
 }
 
+// ChunkTaskID is the TaskID of a chunk's step task: "<externalId>:<step>", and for the numbered
+// steps (poll, reconcile) "<externalId>:<step>:<n>". typ is a Type* of a chunk task.
+func ChunkTaskID(typ string, c Chunk, n int) string {
+	id := ChunkExternalID(c.Batch, c.Seq) + ":" + typ[len("payout:"):]
+	if typ == TypePoll || typ == TypeReconcile {
+		id += ":" + strconv.Itoa(n)
+	}
+	return id
+}
+
 // NewInitTask returns the payout:init task of a chunk, TaskID "<externalId>:init".
 func NewInitTask(c Chunk, o Options) *asynq.Task {
-	return newTask(TypeInit, c, o.list(ChunkExternalID(c.Batch, c.Seq)+":init"))
+	return newTask(TypeInit, c, o.list(ChunkTaskID(TypeInit, c, 0)))
 }
 
 // NewAuthTask returns the payout:auth task of a chunk, TaskID "<externalId>:auth".
 func NewAuthTask(c Chunk, o Options) *asynq.Task {
-	return newTask(TypeAuth, c, o.list(ChunkExternalID(c.Batch, c.Seq)+":auth"))
+	return newTask(TypeAuth, c, o.list(ChunkTaskID(TypeAuth, c, 0)))
 }
 
 // NewCancelTask returns the payout:cancel task of a chunk, TaskID "<externalId>:cancel".
 func NewCancelTask(c Chunk, o Options) *asynq.Task {
-	return newTask(TypeCancel, c, o.list(ChunkExternalID(c.Batch, c.Seq)+":cancel"))
+	return newTask(TypeCancel, c, o.list(ChunkTaskID(TypeCancel, c, 0)))
 }
 
 // NewPollTask returns the n-th payout:poll task of a chunk, to run after delay, TaskID
-// "<externalId>:poll:<n>". n comes from the chunk's poll counter, so it is never reused.
+// "<externalId>:poll:<n>". n comes from the chunk's poll counter. Polls are never retained.
 func NewPollTask(c Chunk, n int, delay time.Duration, o Options) *asynq.Task {
-	return newTask(TypePoll, c, o.list(ChunkExternalID(c.Batch, c.Seq)+":poll:"+strconv.Itoa(n), asynq.ProcessIn(delay)))
+	o.Retention = 0
+	return newTask(TypePoll, c, o.list(ChunkTaskID(TypePoll, c, n), asynq.ProcessIn(delay)))
+}
+
+// NewReconcileTask returns the n-th payout:reconcile task of a chunk, to run after delay, TaskID
+// "<externalId>:reconcile:<n>".
+func NewReconcileTask(c Chunk, n int, delay time.Duration, o Options) *asynq.Task {
+	return newTask(TypeReconcile, c, o.list(ChunkTaskID(TypeReconcile, c, n), asynq.ProcessIn(delay)))
 }
 
 // NewFinalizeTask returns the batch:finalize task of a batch's phase, TaskID "<batch>:finalize:<phase>".
 func NewFinalizeTask(f Finalize, o Options) *asynq.Task {
 	return newTask(TypeFinalize, f, o.list(f.Batch+":finalize:"+f.Phase))
+}
+
+// Janitor is the payload of a janitor:sweep task: the start of the period it sweeps.
+type Janitor struct {
+	Period int64 `json:"period"` // unix seconds
+}
+
+// NewJanitorTask returns the janitor:sweep task of the period starting at p (unix seconds), TaskID
+// "janitor:<p>": every worker process enqueues one per period and only the first is kept.
+func NewJanitorTask(p int64, o Options) *asynq.Task {
+	return newTask(TypeJanitor, Janitor{Period: p}, o.list("janitor:"+strconv.FormatInt(p, 10)))
 }
 
 // NewScheduleRunTask returns the schedule:run task of a schedule's period, TaskID "<name>:<period>",

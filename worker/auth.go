@@ -3,71 +3,54 @@ package worker
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
 	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/tasks"
-	"github.com/rs/zerolog"
 )
 
-// HandleAuth is the payout:auth handler: it sends auth for an initialized chunk's requestId and
-// schedules its first poll. When an earlier attempt may have reached iyzico it reads the payout
-// back first: items already past INIT mean auth went through, so auth is never sent twice for a
-// chunk iyzico accepted.
-func HandleAuth(p *Pipeline) asynq.HandlerFunc {
-	return func(ctx context.Context, t *asynq.Task) error {
-		c, log, err := p.loadChunk(ctx, t)
+// HandleAuth is the payout:auth handler: see Pipeline.Auth.
+func HandleAuth(p *Pipeline) asynq.HandlerFunc { return chunkHandler(p.Auth) }
+
+// Auth runs the auth step of an approved chunk in INIT. Before every auth it reads the payout back
+// and sends auth only when iyzico shows it in INIT under the recorded requestId, so auth goes out
+// at most once per payout whatever happened to earlier attempts: a payout iyzico shows past INIT
+// is adopted, one it no longer shows (or under another requestId) makes the chunk UNKNOWN. A
+// refused auth is read back again: still INIT makes the chunk ERROR.
+func (p *Pipeline) Auth(ctx context.Context, ref tasks.Chunk) error {
+	return p.runStep(ctx, ref, batch.StepAuth, []string{batch.ChunkInit}, true, func(ctx context.Context, s *step) error {
+		c := s.c
+		s.log = s.log.With().Str("request_id", c.RequestID).Logger()
+		b, err := p.Store.Head(ctx, c.Batch)
 		if err != nil {
 			return err
 		}
-		switch c.State {
-		case batch.ChunkInit:
-		case batch.ChunkAuthorized:
-			return p.schedulePoll(ctx, c)
-		default:
-			log.Debug().Str("status", c.State).Msg("chunk not awaiting auth")
-			return p.finalizeIfDue(ctx, c.Batch)
+		if b.CancelRequested {
+			s.log.Info().Msg("batch canceled: no auth")
+			return nil
 		}
-		log = log.With().Str("request_id", c.RequestID).Logger()
-		if c.AuthSent {
-			done, err := p.readBackAuth(ctx, log, c)
-			if err != nil || done {
-				return err
-			}
-		}
-		if err := p.Store.MarkAuthSent(ctx, c); err != nil {
-			return err
+		init, found, requestID, err := p.stillInit(ctx, c)
+		switch {
+		case err != nil:
+			return s.fail(ctx, err)
+		case found && requestID != "" && requestID != c.RequestID:
+			return s.adoptAll(ctx) // names another requestId: seen() makes it UNKNOWN
+		case !found || !init:
+			return s.adoptAll(ctx)
 		}
 		if _, err := p.Iyzico.Auth(ctx, c.RequestID); err != nil {
-			d := Decide(err)
-			log.Warn().Err(err).Str("decision", d.String()).Bool("ambiguous", iyzico.IsAmbiguous(err)).Msg("auth failed")
-			if d == Retry {
-				_ = p.Store.SetLastError(ctx, c, err.Error())
-				return fmt.Errorf("auth chunk %s: %w", c.ExternalID(), err)
+			if !iyzico.Answered(err) || iyzico.CredentialRefusal(err) {
+				return s.fail(ctx, err) // the next attempt reads back before anything is sent
 			}
-			// Refused: find out what iyzico holds before deciding (an earlier auth may have won).
-			done, rerr := p.readBackAuth(ctx, log, c)
-			if rerr != nil || done {
-				return rerr
+			r, rerr := p.readBack(ctx, c)
+			switch {
+			case rerr != nil:
+				return s.fail(ctx, fmt.Errorf("%w; read back: %w", err, rerr))
+			case r.found && chunkStateFrom(r.payoutStatus(), adoptedOutcomes(c, r)) == batch.ChunkInit:
+				return s.authRefused(ctx, err)
 			}
-			msg, code := errorText(err)
-			out := make([]batch.Outcome, len(c.Rows))
-			for i, st := range c.Statuses() {
-				out[i] = c.Outcomes[i]
-				if st == iyzico.ItemInit {
-					out[i] = batch.Outcome{Status: batch.RowError, Code: code, Message: "auth refused: " + msg, Ref: out[i].Ref}
-				}
-			}
-			if _, aerr := p.apply(ctx, c, batch.Change{State: batch.ChunkError, Outcomes: out, LastError: err.Error()}); aerr != nil {
-				return aerr
-			}
-			log.Error().Str("status", batch.ChunkError).Msg("iyzico refused auth permanently")
-			if ferr := p.finalizeIfDue(ctx, c.Batch); ferr != nil {
-				return ferr
-			}
-			return permanent(fmt.Errorf("auth chunk %s: %w", c.ExternalID(), err))
+			return s.adopt(ctx, r)
 		}
 		out := make([]batch.Outcome, len(c.Rows))
 		for i, st := range c.Statuses() {
@@ -76,102 +59,58 @@ func HandleAuth(p *Pipeline) asynq.HandlerFunc {
 				out[i].Status = iyzico.ItemProcessing
 			}
 		}
-		if _, err := p.apply(ctx, c, batch.Change{State: batch.ChunkAuthorized, Outcomes: out, PayoutStatus: iyzico.PayoutInProgress, AuthorizedAt: p.now()}); err != nil {
-			return err
-		}
-		log.Info().Msg("chunk authorized")
-		return p.schedulePoll(ctx, c)
-	}
+		return s.commit(ctx, batch.Change{Event: batch.EvAuthAccepted, Outcomes: out, PayoutStatus: iyzico.PayoutInProgress})
+	})
 }
 
-// readBackAuth reads the payout back after an auth that may have reached iyzico. done means the
-// chunk's new state was recorded (auth went through, or the payout was canceled); not done means
-// the payout is still INIT at iyzico and auth can be sent.
-func (p *Pipeline) readBackAuth(ctx context.Context, log zerolog.Logger, c *batch.Chunk) (bool, error) {
-	summary, items, err := p.retrieveAll(ctx, c)
+// adoptAll reads the whole payout back and adopts it.
+func (s *step) adoptAll(ctx context.Context) error {
+	r, err := s.p.readBack(ctx, s.c)
 	if err != nil {
-		_ = p.Store.SetLastError(ctx, c, err.Error())
-		return true, fmt.Errorf("read back chunk %s: %w", c.ExternalID(), err)
+		return s.fail(ctx, err)
 	}
-	outcomes, state, err := adoptedOutcomes(c, summary, items)
-	if err != nil {
-		return true, permanent(err)
-	}
-	if state == batch.ChunkInit {
-		log.Info().Msg("payout still INIT at iyzico; sending auth")
-		return false, nil
-	}
-	ch := batch.Change{State: state, Outcomes: outcomes, PayoutStatus: payoutStatus(summary)}
-	if state == batch.ChunkAuthorized || state == batch.ChunkDone {
-		ch.AuthorizedAt = p.now()
-	}
-	if _, err := p.apply(ctx, c, ch); err != nil {
-		return true, err
-	}
-	log.Info().Str("status", state).Msg("auth had already gone through; adopted iyzico's state")
-	if state == batch.ChunkAuthorized {
-		return true, p.schedulePoll(ctx, c)
-	}
-	return true, p.finalizeIfDue(ctx, c.Batch)
+	return s.adopt(ctx, r)
 }
 
-// pollDelay is the wait before poll n (1-based): POLL_INTERVAL doubling up to POLL_MAX_INTERVAL.
-func (p *Pipeline) pollDelay(n int) time.Duration {
-	d := p.PollInterval
-	for i := 1; i < n && d < p.PollMaxInterval; i++ {
-		d *= 2
+// authRefused commits a refused auth of a payout iyzico still shows in INIT: the chunk is ERROR,
+// its INIT items ERROR with iyzico's code and message. Nothing was paid.
+func (s *step) authRefused(ctx context.Context, err error) error {
+	msg, code := errorText(err)
+	out := make([]batch.Outcome, len(s.c.Rows))
+	for i, st := range s.c.Statuses() {
+		out[i] = s.c.Outcomes[i]
+		if st == iyzico.ItemInit {
+			out[i] = batch.Outcome{Status: batch.RowError, Code: code, Message: "auth refused: " + msg, Ref: out[i].Ref}
+		}
 	}
-	return min(d, p.PollMaxInterval)
+	s.log.Error().Err(err).Msg("iyzico refused auth; the payout stays unpaid in INIT")
+	return s.commit(ctx, batch.Change{Event: batch.EvAuthRefused, Outcomes: out, LastError: err.Error()})
 }
 
-// schedulePoll enqueues the chunk's next poll. Its number comes from the chunk's poll counter, so
-// a TaskID is never reused (a retained earlier poll would refuse it and end the polling).
-func (p *Pipeline) schedulePoll(ctx context.Context, c *batch.Chunk) error {
-	n, err := p.Store.NextPoll(ctx, c)
-	if err != nil {
-		return err
-	}
-	ref := tasks.Chunk{Batch: c.Batch, Seq: c.Seq}
-	return batch.Enqueue(ctx, p.Queue, tasks.NewPollTask(ref, n, p.pollDelay(n), p.TaskOptions))
-}
+// HandlePoll is the payout:poll handler: see Pipeline.Poll.
+func HandlePoll(p *Pipeline) asynq.HandlerFunc { return chunkHandler(p.Poll) }
 
-// HandlePoll is the payout:poll handler: it re-reads an authorized chunk from iyzico (every page),
-// records each item's status, referenceCode, error messages and commission, and schedules the next
-// poll until every item is final. After POLL_FOR without final statuses the chunk becomes UNKNOWN.
-func HandlePoll(p *Pipeline) asynq.HandlerFunc {
-	return func(ctx context.Context, t *asynq.Task) error {
-		c, log, err := p.loadChunk(ctx, t)
+// Poll re-reads an authorized chunk from iyzico (every page), records each item's status,
+// referenceCode, error messages and commission, and schedules the next poll until every item has
+// settled or iyzico's payout status is final. After POLL_FOR without that the chunk is UNKNOWN:
+// money may still be moving, so the batch NEEDS_RECONCILE (never FAILED).
+func (p *Pipeline) Poll(ctx context.Context, ref tasks.Chunk) error {
+	return p.runStep(ctx, ref, batch.StepPoll, []string{batch.ChunkAuthorized}, false, func(ctx context.Context, s *step) error {
+		c := s.c
+		r, err := p.readBack(ctx, c)
 		if err != nil {
-			return err
+			return s.fail(ctx, err)
 		}
-		if c.State != batch.ChunkAuthorized {
-			return p.finalizeIfDue(ctx, c.Batch)
+		ev, out, _ := seen(c, r)
+		if ev == batch.EvSeenMoving && p.PollFor > 0 && !c.AuthorizedAt.IsZero() && p.now().Sub(c.AuthorizedAt) > p.PollFor {
+			for i := range out {
+				if !iyzico.ItemSettled(out[i].Status, r.payoutStatus()) {
+					out[i].Status = batch.RowUnknown
+				}
+			}
+			reason := fmt.Sprintf("the bank's final answer did not arrive within POLL_FOR (%s) of auth; items may still be paid: reconcile resolves it", p.PollFor)
+			return s.unknownWith(ctx, batch.EvBudgetSpent, out, reason)
 		}
-		summary, items, err := p.retrieveAll(ctx, c)
-		if err != nil {
-			log.Warn().Err(err).Int("poll", c.Polls).Msg("poll failed")
-			return fmt.Errorf("poll chunk %s: %w", c.ExternalID(), err)
-		}
-		outcomes, _, err := adoptedOutcomes(c, summary, items)
-		if err != nil {
-			return permanent(err)
-		}
-		keepKnown(c, outcomes) // an item missing from this read keeps what we knew
-		state := chunkStateFrom(payoutStatus(summary), outcomes)
-		if state == batch.ChunkInit || state == batch.ChunkUnknown || state == batch.ChunkPending {
-			state = batch.ChunkAuthorized
-		}
-		if _, err := p.apply(ctx, c, batch.Change{State: state, Outcomes: outcomes, PayoutStatus: payoutStatus(summary)}); err != nil {
-			return err
-		}
-		if state != batch.ChunkAuthorized {
-			log.Info().Str("status", state).Int("poll", c.Polls).Msg("chunk final")
-			return p.finalizeIfDue(ctx, c.Batch)
-		}
-		if !c.AuthorizedAt.IsZero() && p.PollFor > 0 && p.now().Sub(c.AuthorizedAt) > p.PollFor {
-			return p.MarkUnknown(ctx, tasks.Chunk{Batch: c.Batch, Seq: c.Seq}, []string{batch.ChunkAuthorized}, fmt.Sprintf("the bank's final answer did not arrive within POLL_FOR (%s); run reconcile later", p.PollFor))
-		}
-		log.Debug().Int("poll", c.Polls).Msg("items still moving; polling again")
-		return p.schedulePoll(ctx, c)
-	}
+		return s.adopt(ctx, r)
+	})
 }

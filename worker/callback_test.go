@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,7 +15,8 @@ import (
 	"time"
 
 	"github.com/masspayout/masspayout/batch"
-	"github.com/masspayout/masspayout/iyzico/sandbox"
+	"github.com/masspayout/masspayout/iyzico"
+	"github.com/masspayout/masspayout/tasks"
 	"github.com/masspayout/masspayout/worker"
 )
 
@@ -84,8 +86,8 @@ func TestSignCallbackKnownAnswer(t *testing.T) {
 	}
 }
 
-// TestCallbackAgainAfterReconcile: a batch that ended with UNKNOWN chunks (and said so in its
-// callback) is repaired by reconcile; when it is final again the receiver gets the corrected
+// TestCallbackAgainAfterReconcile: a final batch whose ledger lost a write (an item's outcome went
+// back to FAILED) is repaired by reconcile; when it is final again the receiver gets the corrected
 // summary as a new event, <batch>:final:r<n>, so that de-duplication by event does not drop it.
 func TestCallbackAgainAfterReconcile(t *testing.T) {
 	var mu sync.Mutex
@@ -101,33 +103,85 @@ func TestCallbackAgainAfterReconcile(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(recv.Close)
-	r := setup(t, withAutoApprove(), withMaxRetry(1))
-	r.sandbox.SetFaults(sandbox.Faults{ServerErrorRate: 1, Endpoints: []string{sandbox.EndpointInit}})
+	r := setup(t, withAutoApprove())
 	path, tot := r.payroll(120, 0, 16)
 	res, err := r.submitOptions(context.Background(), path, "recb", batch.Options{Format: "csv", ChunkSize: 50, CallbackURL: recv.URL}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.startWorkers(2)
-	r.waitFor(res.Batch.ID, 30*time.Second, "first callback", func(b *batch.Batch) bool { return b.CallbackDelivered })
-	r.sandbox.SetFaults(sandbox.Faults{})
-	if changes, err := r.pipeline().Reconcile(context.Background(), res.Batch.ID); err != nil || len(changes) == 0 {
+	first := r.waitFor(res.Batch.ID, 30*time.Second, "first callback", func(b *batch.Batch) bool { return b.CallbackDelivered })
+
+	// The ledger loses a write: chunk 1's first paid item reads FAILED again.
+	cl, err := r.store.Claim(context.Background(), "recb", 1, batch.StepReconcile, time.Minute, batch.ChunkStatesAll, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := append([]batch.Outcome(nil), cl.Chunk.Outcomes...)
+	i := slices.IndexFunc(out, func(o batch.Outcome) bool { return o.Status == iyzico.ItemSuccess })
+	out[i].Status = iyzico.ItemFailed
+	if _, err := cl.Commit(context.Background(), batch.Change{Event: batch.EvSeenFinal, Outcomes: out}); err != nil {
+		t.Fatal(err)
+	}
+	changes, err := r.pipeline().Reconcile(context.Background(), res.Batch.ID)
+	if err != nil || changes[0].From != batch.ChunkDone || !strings.Contains(changes[0].Detail, "adopted") {
 		t.Fatalf("reconcile = %v, %v", changes, err)
 	}
-	b := r.waitFor(res.Batch.ID, 60*time.Second, "second callback", func(b *batch.Batch) bool { return b.Final && b.CallbackDelivered })
+	b := r.waitFor(res.Batch.ID, 60*time.Second, "second callback", func(b *batch.Batch) bool { return b.Final && b.CallbackDelivered && b.Reopened == 1 })
+	time.Sleep(300 * time.Millisecond) // a duplicate would arrive now
 	mu.Lock()
 	defer mu.Unlock()
 	if len(got) != 2 {
 		t.Fatalf("%d callbacks, want 2: %+v", len(got), got)
 	}
-	first, second := got[0], got[1]
-	if first.ID != "recb:final" || first.Summary.Status != batch.StatusFailed {
-		t.Errorf("first callback %s, status %s; want recb:final, FAILED", first.ID, first.Summary.Status)
+	if got[0].ID != "recb:final" || got[0].Summary.Status != first.Status {
+		t.Errorf("first callback %s, status %s; want recb:final, %s", got[0].ID, got[0].Summary.Status, first.Status)
 	}
-	if second.ID != "recb:final:r1" || second.Summary.Status != b.Status || second.Summary.Status == batch.StatusFailed {
-		t.Errorf("second callback %s, status %s (batch %s); want recb:final:r1 with the repaired status", second.ID, second.Summary.Status, b.Status)
+	if got[1].ID != "recb:final:r1" || got[1].Summary.Status != b.Status || got[1].Summary.Rows != tot.Rows {
+		t.Errorf("second callback %s, status %s, %d rows (batch %s); want recb:final:r1 with the repaired summary", got[1].ID, got[1].Summary.Status, got[1].Summary.Rows, b.Status)
 	}
-	if second.Summary.Rows != tot.Rows {
-		t.Errorf("second summary has %d rows, want %d", second.Summary.Rows, tot.Rows)
+}
+
+// TestOneCallbackPerGeneration: finalize tasks of both phases, run at once on a final batch while
+// the receiver is slow, deliver the callback once.
+func TestOneCallbackPerGeneration(t *testing.T) {
+	var mu sync.Mutex
+	var events []string
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		time.Sleep(200 * time.Millisecond)
+		mu.Lock()
+		events = append(events, req.Header.Get("X-Masspayout-Event"))
+		mu.Unlock()
+	}))
+	t.Cleanup(recv.Close)
+	r := setup(t, withAutoApprove())
+	path, _ := r.payroll(60, 0, 17)
+	res, err := r.submitOptions(context.Background(), path, "once", batch.Options{Format: "csv", ChunkSize: 50, CallbackURL: recv.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.pipeline()
+	for seq := 1; seq <= res.Batch.ChunksTotal; seq++ {
+		for _, step := range []func(context.Context, tasks.Chunk) error{p.Init, p.Auth, p.Poll} {
+			if err := step(context.Background(), chunkRef("once", seq)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f := worker.HandleFinalize(&worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, Callback: &worker.Callback{Secret: "s"}})
+	var wg sync.WaitGroup
+	for _, phase := range []string{tasks.PhaseInit, tasks.PhaseFinal, tasks.PhaseFinal, tasks.PhaseInit} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(context.Background(), tasks.NewFinalizeTask(tasks.Finalize{Batch: "once", Phase: phase}, r.topts))
+		}()
+	}
+	wg.Wait()
+	b, _ := r.store.Get(context.Background(), "once")
+	mu.Lock()
+	defer mu.Unlock()
+	if !b.Final || len(events) != 1 || events[0] != "once:final" {
+		t.Fatalf("final %v (%s), callbacks %v; want one once:final", b.Final, b.Status, events)
 	}
 }

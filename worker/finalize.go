@@ -16,7 +16,6 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
-	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/rs/zerolog"
 )
@@ -29,10 +28,12 @@ type Finalizer struct {
 	Callback   *Callback // nil: no callbacks
 }
 
-// HandleFinalize is the batch:finalize handler. When every chunk is settled it sets the batch's
-// final status, writes the report and sends the callback (retried as a task until delivered).
-// When every chunk has only its init outcome it sets AWAITING_APPROVAL (or PROCESSING with
-// automatic approval) and writes the interim report. Running it again is harmless.
+// HandleFinalize is the batch:finalize handler. It writes the report whenever the batch's status
+// (derived from its chunks) differs from the one the last report was written for. A final status
+// (COMPLETED, COMPLETED_WITH_ERRORS, FAILED, CANCELED) is recorded once per generation under
+// compare-and-set, which starts the ledger's expiry, and then the final callback is sent, claimed so
+// that one sender at a time sends it, until the receiver accepts it. NEEDS_RECONCILE and
+// AWAITING_APPROVAL get a report, never a callback. Running it again is harmless.
 func HandleFinalize(f *Finalizer) asynq.HandlerFunc {
 	return func(ctx context.Context, t *asynq.Task) error {
 		p, err := tasks.Decode[tasks.Finalize](t)
@@ -44,77 +45,54 @@ func HandleFinalize(f *Finalizer) asynq.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		prog := b.Progress()
-		var status string
-		switch {
-		case prog.AllSettled():
-			status = FinalStatus(b)
-		case prog.InitPhaseDone():
-			if b.Final {
-				return nil
-			}
-			status = batch.StatusProcessing
-			if b.ApprovedBy == "" && !b.CancelRequested {
-				status = batch.StatusAwaitingApproval
-			}
-		default:
-			log.Debug().Msg("batch not ready to finalize")
+		if !b.SubmitDone || b.SubmitFailed {
 			return nil
 		}
-		final := prog.AllSettled()
-		if b.Status != status || b.ReportStatus != status || (final && !b.Final) {
-			if err := f.Store.SetStatus(ctx, p.Batch, status, final); err != nil {
+		status := b.Status
+		if batch.FinalStatus(status) && !b.Final {
+			won, err := f.Store.MarkFinal(ctx, b, status)
+			if err != nil {
 				return err
 			}
-			if b.Status != status {
-				if err := f.Store.Audit(ctx, p.Batch, "masspayout", "status", status); err != nil {
+			if won {
+				if err := f.Store.Audit(ctx, p.Batch, "masspayout", "final", status); err != nil {
 					return err
 				}
+				log.Info().Str("status", status).Int("generation", b.Reopened).Msg("batch final")
+			} else if b, err = f.Store.Get(ctx, p.Batch); err != nil {
+				return err
 			}
+		}
+		if b.ReportStatus != b.Status {
 			path, sum, err := f.Store.WriteReportFiles(ctx, p.Batch, filepath.Join(f.ResultsDir, p.Batch+".csv"))
 			if err != nil {
 				return fmt.Errorf("finalize batch %s: %w", p.Batch, err)
 			}
-			if err := f.Store.SetReportPath(ctx, p.Batch, path, status); err != nil {
+			if err := f.Store.SetReportPath(ctx, p.Batch, path, sum.Status); err != nil {
 				return err
 			}
-			log.Info().Str("status", status).Str("report", path).Int("rows", sum.Rows).Msg("batch report written")
+			log.Info().Str("status", sum.Status).Str("report", path).Int("rows", sum.Rows).Msg("batch report written")
 		}
-		if !final || f.Callback == nil || b.Options.CallbackURL == "" || b.CallbackDelivered {
+		if !b.Final || f.Callback == nil || b.Options.CallbackURL == "" || b.CallbackDelivered {
 			return nil
 		}
-		sum, err := f.Store.Summary(ctx, p.Batch)
+		event := b.CallbackEvent()
+		sent, err := f.Store.SendCallbackOnce(ctx, b, 2*f.Callback.timeout(), func() error {
+			sum, err := f.Store.Summary(ctx, p.Batch)
+			if err != nil {
+				return err
+			}
+			return f.Callback.Send(ctx, b.Options.CallbackURL, event, sum)
+		})
 		if err != nil {
+			log.Warn().Err(err).Str("event", event).Msg("callback not delivered; will retry")
 			return err
 		}
-		event := p.Batch + ":" + p.Phase
-		if b.Reopened > 0 {
-			event += ":r" + strconv.Itoa(b.Reopened) // a repaired outcome: a new event
+		if sent {
+			log.Info().Str("event", event).Msg("callback delivered")
 		}
-		if err := f.Callback.Send(ctx, b.Options.CallbackURL, event, sum); err != nil {
-			log.Warn().Err(err).Msg("callback not delivered; will retry")
-			return err
-		}
-		log.Info().Str("event", event).Msg("callback delivered")
-		return f.Store.SetCallbackDelivered(ctx, p.Batch)
+		return nil
 	}
-}
-
-// FinalStatus is a settled batch's status: COMPLETED when every row was paid (SUCCESS),
-// CANCELED when it was canceled and nothing was paid, FAILED when no row was paid, else
-// COMPLETED_WITH_ERRORS.
-func FinalStatus(b *batch.Batch) string {
-	paid := b.Counts[iyzico.ItemSuccess]
-	canceled := b.Counts[iyzico.ItemMassPayoutCanceled]
-	switch {
-	case b.Rows > 0 && paid == b.Rows:
-		return batch.StatusCompleted
-	case paid == 0 && canceled > 0:
-		return batch.StatusCanceled
-	case paid == 0:
-		return batch.StatusFailed
-	}
-	return batch.StatusCompletedWithErrors
 }
 
 // Callback posts a batch's summary to the URL given at submit, signed with CALLBACK_SECRET:
@@ -126,10 +104,17 @@ type Callback struct {
 	Now    func() time.Time
 }
 
+func (cb *Callback) timeout() time.Duration {
+	if cb.Client != nil && cb.Client.Timeout > 0 {
+		return cb.Client.Timeout
+	}
+	return 30 * time.Second
+}
+
 // CallbackPayload is the body of a batch callback.
 type CallbackPayload struct {
 	Event   string         `json:"event"` // batch.finalized
-	ID      string         `json:"id"`    // unique per batch and phase; the same on every retry
+	ID      string         `json:"id"`    // unique per batch and generation; the same on every retry
 	Summary *batch.Summary `json:"summary"`
 }
 
@@ -154,7 +139,7 @@ func (cb *Callback) Send(ctx context.Context, url, eventID string, sum *batch.Su
 	}
 	client := cb.Client
 	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+		client = &http.Client{Timeout: cb.timeout()}
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -2,20 +2,27 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
 	"github.com/masspayout/masspayout/tasks"
 )
 
-// ReconcileChange is one repair made by Reconcile.
+// ReconcileChange is what Reconcile found for one chunk.
 type ReconcileChange struct {
 	Chunk  string // the chunk's externalId
 	From   string // ledger state before
-	To     string // ledger state after (equal to From when only reported)
+	To     string // ledger state after (equal to From when nothing changed)
 	Detail string
+	// Changed: the ledger took what iyzico showed (the state, or only item outcomes).
+	Changed bool
+	// Unresolved: the chunk is UNKNOWN, or iyzico could not be asked; a person may have to look.
+	Unresolved bool
 }
 
 func (c ReconcileChange) String() string {
@@ -26,122 +33,121 @@ func (c ReconcileChange) String() string {
 }
 
 // Reconcile re-reads every chunk of a batch from iyzico by externalMassPayoutId and repairs the
-// ledger: chunks iyzico holds get iyzico's states (UNKNOWN chunks resolved, missing item outcomes
-// filled), chunks iyzico has never seen that were UNKNOWN go back to PENDING with a new init task
-// (PENDING ones get a new init task too, in case theirs was lost),
-// and the follow-up steps (auth for an approved batch, cancel for a canceled one, polls for
-// authorized chunks, finalize) are enqueued under fresh task IDs. It changes nothing when the
-// ledger already agrees with iyzico, so it is safe to run any time, any number of times.
+// ledger, one chunk at a time under the chunk's claim (a chunk another step is working on is
+// reported busy and left to it): chunks take what iyzico shows, an UNKNOWN chunk iyzico never saw
+// goes back to PENDING, and every chunk gets the task its state needs. A final batch that changed
+// is reopened: its final status and callback are recorded again. It returns one entry per chunk
+// and is safe to run any time, any number of times.
 func (p *Pipeline) Reconcile(ctx context.Context, batchID string) ([]ReconcileChange, error) {
-	b, err := p.Store.Get(ctx, batchID)
+	b, err := p.Store.Head(ctx, batchID)
 	if err != nil {
 		return nil, err
 	}
-	if b.Generation, err = p.Store.NextGeneration(ctx, batchID); err != nil {
-		return nil, err
-	}
-	topts := b.TaskOptions(p.TaskOptions)
 	var changes []ReconcileChange
+	changed := false
 	for seq := 1; seq <= b.ChunksSeen; seq++ {
-		c, err := p.Store.GetChunk(ctx, batchID, seq)
-		if err != nil {
+		ch := p.ReconcileChunk(ctx, tasks.Chunk{Batch: batchID, Seq: seq})
+		changed = changed || ch.Changed
+		changes = append(changes, ch)
+	}
+	if changed {
+		if err := p.Store.Reopen(ctx, batchID); err != nil {
 			return changes, err
 		}
-		ch, err := p.reconcileChunk(ctx, b, c, topts)
+		if err := p.Store.Audit(ctx, batchID, "reconcile", "reconciled", describeChanges(changes)); err != nil {
+			return changes, err
+		}
+	}
+	if _, _, err := p.Store.EnsureSteps(ctx, batchID, p.Queue, p.TaskOptions, 0); err != nil {
+		return changes, err
+	}
+	fresh, err := p.Store.Get(ctx, batchID)
+	if err != nil {
+		return changes, err
+	}
+	return changes, p.Store.EnqueueFinalize(ctx, p.Queue, p.TaskOptions, batchID, fresh.Progress())
+}
+
+// ReconcileChunk reads one chunk back from iyzico under its claim and adopts what iyzico shows.
+func (p *Pipeline) ReconcileChunk(ctx context.Context, ref tasks.Chunk) ReconcileChange {
+	ch := ReconcileChange{Chunk: tasks.ChunkExternalID(ref.Batch, ref.Seq)}
+	err := p.runStep(ctx, ref, batch.StepReconcile, batch.ChunkStatesAll, false, func(ctx context.Context, s *step) error {
+		c := s.c
+		ch.From, ch.To = c.State, c.State
+		r, err := p.readBack(ctx, c)
 		if err != nil {
-			return changes, fmt.Errorf("reconcile chunk %s: %w", c.ExternalID(), err)
+			_, _ = s.cl.Fail(context.WithoutCancel(ctx), batch.Failure{Err: err})
+			return err
 		}
-		if ch != nil {
-			changes = append(changes, *ch)
+		ev, out, reason := seen(c, r)
+		next, terr := batch.Next(c.State, ev)
+		switch {
+		case terr != nil:
+			ch.Detail = fmt.Sprintf("iyzico shows %s (%s); the ledger's %s stands", ev, r.payoutStatus(), c.State)
+			return nil
+		case next == c.State && (out == nil || sameStatuses(c.Statuses(), out)):
+			ch.Detail = "agrees with iyzico"
+			if next == batch.ChunkUnknown {
+				ch.Detail = reason
+			}
+			return nil
 		}
-	}
-	if len(changes) == 0 {
-		return nil, nil
-	}
-	if err := p.Store.Reopen(ctx, batchID, b.Generation); err != nil {
-		return changes, err
-	}
-	if err := p.Store.Audit(ctx, batchID, "reconcile", "reconciled", fmt.Sprintf("%d chunks repaired", len(changes))); err != nil {
-		return changes, err
-	}
-	b, err = p.Store.Get(ctx, batchID)
-	if err != nil {
-		return changes, err
-	}
-	return changes, batch.EnqueueFinalizeIfDue(ctx, p.Queue, topts, batchID, b.Progress())
-}
-
-func (p *Pipeline) reconcileChunk(ctx context.Context, b *batch.Batch, c *batch.Chunk, topts tasks.Options) (*ReconcileChange, error) {
-	ref := tasks.Chunk{Batch: c.Batch, Seq: c.Seq}
-	summary, items, err := p.retrieveAll(ctx, c)
-	if isNotFound(err) || (err == nil && summary == nil && len(items) == 0) {
-		switch c.State {
-		case batch.ChunkUnknown:
-			pending := fill(len(c.Rows), batch.Outcome{Status: batch.RowPending})
-			if _, err := p.apply(ctx, c, batch.Change{State: batch.ChunkPending, Outcomes: pending}); err != nil {
-				return nil, err
-			}
-			if err := batch.Enqueue(ctx, p.Queue, tasks.NewInitTask(ref, topts)); err != nil {
-				return nil, err
-			}
-			return &ReconcileChange{Chunk: c.ExternalID(), From: batch.ChunkUnknown, To: batch.ChunkPending, Detail: "iyzico has never seen it: init enqueued again"}, nil
-		case batch.ChunkPending:
-			// Its init task may be lost (archived after a failure to record UNKNOWN, or gone with
-			// Redis data): enqueue it again; a duplicate is harmless, the handler reads back first.
-			if err := batch.Enqueue(ctx, p.Queue, tasks.NewInitTask(ref, topts)); err != nil {
-				return nil, err
-			}
-			return &ReconcileChange{Chunk: c.ExternalID(), From: c.State, To: c.State, Detail: "not at iyzico yet: init enqueued again"}, nil
-		case batch.ChunkError:
-			return nil, nil // refused before iyzico created it
+		if err := s.adopt(ctx, r); err != nil {
+			return err
 		}
-		return &ReconcileChange{Chunk: c.ExternalID(), From: c.State, To: c.State, Detail: "the ledger holds it but iyzico does not know this externalId; ask iyzico before acting"}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	outcomes, _, err := adoptedOutcomes(c, summary, items)
-	if err != nil {
-		return nil, err
-	}
-	keepKnown(c, outcomes)
-	state := chunkStateFrom(payoutStatus(summary), outcomes)
-	requestID := requestIDOf(summary, items)
-	if requestID == "" {
-		requestID = c.RequestID
-	}
-	detail := ""
-	if state == batch.ChunkInit && requestID == "" {
-		state, detail = batch.ChunkUnknown, "iyzico holds it in INIT but did not say its requestId; ask iyzico support"
-	}
-	if state == c.State && sameStatuses(c.Statuses(), outcomes) {
-		return nil, nil
-	}
-	from := c.State
-	if _, err := p.apply(ctx, c, batch.Change{State: state, Outcomes: outcomes, RequestID: requestID, PayoutStatus: payoutStatus(summary)}); err != nil {
-		return nil, err
-	}
+		ch.To, ch.Changed = c.State, true
+		switch {
+		case ev == batch.EvSeenAbsent:
+			ch.Detail = "iyzico has never seen it: init enqueued again"
+		case reason != "":
+			ch.Detail = reason
+		default:
+			ch.Detail = "adopted iyzico's state: " + describeStatuses(c.Outcomes)
+		}
+		return nil
+	})
+	var busy *batch.BusyError
 	switch {
-	case state == batch.ChunkInit && b.CancelRequested:
-		err = batch.Enqueue(ctx, p.Queue, tasks.NewCancelTask(ref, topts))
-	case state == batch.ChunkInit && b.ApprovedBy != "":
-		err = batch.Enqueue(ctx, p.Queue, tasks.NewAuthTask(ref, topts))
-	case state == batch.ChunkAuthorized:
-		err = p.schedulePoll(ctx, c)
+	case errors.As(err, &busy):
+		ch.Detail = fmt.Sprintf("busy: its %s step is at work (claim for up to %s more)", busy.Step, busy.Left.Round(time.Second))
+		return ch
+	case err != nil:
+		ch.Detail, ch.Unresolved = "not reconciled: "+err.Error(), true
 	}
-	if detail == "" {
-		detail = "adopted iyzico's state: " + describeStatuses(outcomes)
-	}
-	return &ReconcileChange{Chunk: c.ExternalID(), From: from, To: state, Detail: detail}, err
-}
-
-// keepKnown keeps the ledger's outcome of items iyzico's answer did not list.
-func keepKnown(c *batch.Chunk, outcomes []batch.Outcome) {
-	for i, o := range outcomes {
-		if o.Status == batch.RowUnknown && i < len(c.Outcomes) && c.Outcomes[i].Status != "" && c.Outcomes[i].Status != batch.RowPending {
-			outcomes[i] = c.Outcomes[i]
+	if ch.From == "" { // the claim was refused: read the state for the report
+		if c, gerr := p.Store.GetChunk(ctx, ref.Batch, ref.Seq); gerr == nil {
+			ch.From, ch.To = c.State, c.State
 		}
 	}
+	ch.Unresolved = ch.Unresolved || ch.To == batch.ChunkUnknown
+	return ch
+}
+
+// HandleReconcile is the payout:reconcile handler: the janitor's reconcile of one UNKNOWN chunk.
+func HandleReconcile(p *Pipeline) asynq.HandlerFunc {
+	return chunkHandler(func(ctx context.Context, ref tasks.Chunk) error {
+		ch := p.ReconcileChunk(ctx, ref)
+		log := p.chunkLog(ref)
+		if ch.Changed {
+			if err := p.Store.Reopen(ctx, ref.Batch); err != nil {
+				return err
+			}
+			log.Info().Str("from", ch.From).Str("status", ch.To).Msg("janitor reconciled the chunk")
+			return p.Store.Audit(ctx, ref.Batch, "janitor", "reconciled", ch.String())
+		}
+		log.Debug().Str("detail", ch.Detail).Msg("janitor reconcile: no change")
+		return nil
+	})
+}
+
+func describeChanges(changes []ReconcileChange) string {
+	n := 0
+	for _, c := range changes {
+		if c.Changed {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d of %d chunks repaired", n, len(changes))
 }
 
 func sameStatuses(old []string, next []batch.Outcome) bool {

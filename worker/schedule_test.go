@@ -161,7 +161,7 @@ func (r *schedRig) startServer() {
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.DelayedTaskCheckInterval = 50 * time.Millisecond
 	srv := asynq.NewServerFromRedisClient(r.rdb, cfg)
-	mux := worker.NewServeMux(nil, nil, map[string]asynq.Handler{tasks.TypeScheduleRun: worker.HandleScheduleRun(r.runner)})
+	mux := worker.NewServeMux(nil, nil, nil, map[string]asynq.Handler{tasks.TypeScheduleRun: worker.HandleScheduleRun(r.runner)})
 	if err := srv.Start(mux); err != nil {
 		r.t.Fatal(err)
 	}

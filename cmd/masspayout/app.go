@@ -105,16 +105,34 @@ func (a *app) connectRedis(ctx context.Context, embeddedOK bool, command string)
 	if err := rdb.Ping(pctx).Err(); err != nil {
 		return fmt.Errorf("Redis does not answer: %w; check REDIS_URL and that Redis is running", err)
 	}
-	if !a.cfg.EmbeddedRedis() {
-		// The ledger lives in Redis: say loudly when it would not survive a restart or memory pressure.
-		if ok, detail := batch.Durability(pctx, rdb); !ok {
-			a.log.Warn().Str("redis", detail).Msg("Redis is not persistent; see deploy/redis.conf")
-		}
-		if ok, detail := batch.EvictionSafe(pctx, rdb); !ok {
-			a.log.Warn().Str("redis", detail).Msg("Redis may evict keys; see deploy/redis.conf")
+	if a.cfg.EmbeddedRedis() {
+		return nil
+	}
+	// The ledger lives in Redis: refuse one that would lose it on a restart or under memory
+	// pressure, unless REDIS_ALLOW_VOLATILE says this is a test or a throwaway setup.
+	var unsafe []string
+	for _, check := range []func(context.Context, redis.UniversalClient) (batch.Verdict, string){batch.Durability, batch.EvictionSafe} {
+		switch v, detail := check(pctx, rdb); v {
+		case batch.VerdictUnsafe:
+			unsafe = append(unsafe, detail)
+		case batch.VerdictUnknown:
+			a.log.Error().Str("redis", detail).Msg("cannot check that Redis keeps the ledger safe; make sure it is configured like deploy/redis.conf (appendonly yes, maxmemory-policy noeviction)")
 		}
 	}
-	return nil
+	if len(unsafe) == 0 {
+		return nil
+	}
+	if a.cfg.RedisAllowVolatile {
+		for _, detail := range unsafe {
+			a.log.Error().Str("redis", detail).Msg("REDIS_ALLOW_VOLATILE=true: using a Redis that can lose the ledger and the queue; payouts may be sent twice or lost track of. Never do this with real money")
+		}
+		return nil
+	}
+	problems := unsafe[0]
+	for _, detail := range unsafe[1:] {
+		problems += "; " + detail
+	}
+	return withExit(exitFailed, fmt.Errorf("Redis at REDIS_URL can lose the ledger: %s. Configure it like deploy/redis.conf (appendonly yes, maxmemory-policy noeviction), or, for tests and throwaway setups only, set REDIS_ALLOW_VOLATILE=true", problems))
 }
 
 func (a *app) connectIyzico() error {
@@ -155,28 +173,26 @@ func (a *app) connectIyzico() error {
 	return nil
 }
 
-// taskOptions are the default options of every task this process enqueues. An attempt's timeout
-// covers the iyzico calls one handler may make (a paged read-back, a re-send and the call itself).
-func (a *app) taskOptions() tasks.Options {
-	return tasks.Options{
-		MaxRetry:  a.cfg.MaxRetry,
-		Timeout:   10*a.cfg.IyzicoTimeout + 30*time.Second,
-		Retention: a.cfg.LedgerTTL,
-	}
-}
+// taskOptions are the default options of every task this process enqueues. asynq retries a task
+// without limit (a chunk step keeps its budget, MAX_RETRY, in the ledger); an attempt's timeout is
+// above a step's deadline; a completed task stays visible in asynqmon for a day.
+func (a *app) taskOptions() tasks.Options { return a.pipeline().TaskOptions }
 
 func (a *app) pipeline() *worker.Pipeline {
-	return &worker.Pipeline{
+	p := &worker.Pipeline{
 		Log:             a.log,
 		Store:           a.store,
 		Iyzico:          a.iyzico,
 		Queue:           a.queue,
-		TaskOptions:     a.taskOptions(),
+		Budget:          a.cfg.MaxRetry,
+		CallTimeout:     a.cfg.IyzicoTimeout,
 		PollInterval:    a.cfg.PollInterval,
 		PollMaxInterval: a.cfg.PollMaxInterval,
 		PollFor:         a.cfg.PollFor,
 		OnChunk:         a.onChunk,
 	}
+	p.TaskOptions = tasks.Options{MaxRetry: worker.MaxRetry, Timeout: p.StepDeadline() + 10*time.Second, Retention: 24 * time.Hour}
+	return p
 }
 
 func (a *app) finalizer() *worker.Finalizer {
@@ -188,18 +204,30 @@ func (a *app) finalizer() *worker.Finalizer {
 	}
 }
 
-// startWorkers runs the asynq workers in this process until the returned stop is called. An idle
-// worker looks for new tasks every idleCheck (0: the worker default).
+// janitor is the janitor of this process's workers.
+func (a *app) janitor(p *worker.Pipeline) *worker.Janitor {
+	return &worker.Janitor{Pipeline: p, Interval: a.cfg.JanitorInterval, Idle: a.cfg.JanitorInterval}
+}
+
+// startWorkers runs the asynq workers (and the janitor's clock) in this process until the
+// returned stop is called. An idle worker looks for new tasks every idleCheck (0: the default).
 func (a *app) startWorkers(idleCheck time.Duration) (stop func(), err error) {
 	p := a.pipeline()
-	cfg := worker.ServerConfig(p, a.cfg.WorkerConcurrency,
-		worker.RetryPolicy{Base: a.cfg.RetryBaseDelay, Max: a.cfg.RetryMaxDelay}, a.cfg.IyzicoTimeout)
+	cfg := worker.ServerConfig(p, a.cfg.WorkerConcurrency, worker.RetryPolicy{Base: a.cfg.RetryBaseDelay, Max: a.cfg.RetryMaxDelay})
 	if idleCheck > 0 {
 		cfg.TaskCheckInterval = idleCheck
 	}
 	srv := asynq.NewServerFromRedisClient(a.rdb, cfg)
-	if err := srv.Start(worker.NewServeMux(p, a.finalizer(), nil)); err != nil {
+	j := a.janitor(p)
+	if err := srv.Start(worker.NewServeMux(p, a.finalizer(), j, nil)); err != nil {
 		return nil, fmt.Errorf("start workers: %w", err)
 	}
-	return srv.Shutdown, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); j.Run(ctx) }()
+	return func() {
+		cancel()
+		<-done
+		srv.Shutdown()
+	}, nil
 }

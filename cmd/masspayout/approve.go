@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/masspayout/masspayout/batch"
 )
@@ -25,11 +26,17 @@ func cmdApprove(ctx context.Context, e env) error {
 		return err
 	}
 	defer a.close()
-	b, err := a.store.Approve(ctx, args[0], identity(e, *as), a.cfg.ApprovalFourEyes, a.queue, a.taskOptions())
+	ap, err := a.store.Approve(ctx, args[0], identity(e, *as), a.cfg.ApprovalFourEyes, a.queue, a.taskOptions())
 	if err != nil {
 		return twoPhaseError(err)
 	}
-	fmt.Fprintf(e.stdout, "batch %s approved by %s: auth sent for every initialized chunk; follow it with: masspayout status --watch %s\n", b.ID, b.ApprovedBy, b.ID)
+	if ap.Repeated {
+		fmt.Fprintf(e.stdout, "batch %s: already approved (approval %d by %s at %s); nothing new awaits approval; follow it with: masspayout status --watch %s\n",
+			args[0], ap.N, ap.Who, ap.At.Format(time.RFC3339), args[0])
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "batch %s: approval %d by %s released %s (%d rows, %s) for payment; follow it with: masspayout status --watch %s\n",
+		args[0], ap.N, ap.Who, plural(len(ap.Chunks), "chunk"), ap.Rows, formatCurrencyAmounts(ap.Totals), args[0])
 	return nil
 }
 

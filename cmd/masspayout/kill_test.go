@@ -41,7 +41,7 @@ func TestWorkerKilled(t *testing.T) {
 	hs := httptest.NewServer(sb)
 	t.Cleanup(hs.Close)
 	env := map[string]string{"REDIS_URL": rs.URL, "IYZICO_BASE_URL": hs.URL, "IYZICO_API_KEY": "k", "IYZICO_SECRET_KEY": "s",
-		"CHUNK_SIZE": "40", "WORKER_CONCURRENCY": "4", "IYZICO_RATE_LIMIT": "0", "RETRY_BASE_DELAY": "100ms", "RESULTS_DIR": t.TempDir(), "METRICS_ADDR": "127.0.0.1:0"}
+		"CHUNK_SIZE": "40", "WORKER_CONCURRENCY": "4", "IYZICO_RATE_LIMIT": "0", "IYZICO_TIMEOUT": "3s", "RETRY_BASE_DELAY": "100ms", "JANITOR_INTERVAL": "2s", "RESULTS_DIR": t.TempDir(), "METRICS_ADDR": "127.0.0.1:0"}
 	c := &cli{t: t, env: env}
 	ctx := context.Background()
 	path, tot := writePayroll(t, 200, 0, 21)
@@ -97,5 +97,15 @@ func TestWorkerKilled(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s sent with %d bodies", ext, n)
 		}
+	}
+	// The killed worker's calls died with its connections (the sandbox never handled them), so
+	// each payout was initialized by exactly one handled init; none went to a payout iyzico held.
+	for ext, n := range st.InitAttempts {
+		if n != 1 {
+			t.Errorf("%s: %d init calls handled, want 1", ext, n)
+		}
+	}
+	if len(st.InitToExisting) != 0 {
+		t.Errorf("inits to payouts iyzico held: %v", st.InitToExisting)
 	}
 }

@@ -35,7 +35,10 @@ func cmdSandbox(ctx context.Context, e env) error {
 	balance := fs.String("balance", sandbox.DefaultInitialBalance.StringFixed(2), "initial mass payout balance")
 	maxPage := fs.Int("max-page-size", sandbox.DefaultMaxPageSize, "largest retrieve page")
 	paging := fs.String("paging", sandbox.PagingBoth, "where retrieve puts page/size/total: top, nested or both")
+	dialectName := fs.String("dialect", sandbox.DialectOurs().String(), "how undocumented behaviour is answered: ours or foreign "+
+		"(also sets --failure-status and --omit-request-id* unless given)")
 	omitID := fs.Bool("omit-request-id", false, "leave massPayoutRequestId out of retrieved items")
+	omitItemID := fs.Bool("omit-request-id-in-item", false, "leave massPayoutRequestId out of the retrieve item answer")
 	failureStatus := fs.Int("failure-status", sandbox.DefaultFailureStatus, "HTTP status of business failures (400 or 200)")
 	var f sandbox.Faults
 	fs.Float64Var(&f.ServerErrorRate, "server-error-rate", 0, "probability of an injected 5xx")
@@ -75,24 +78,39 @@ func cmdSandbox(ctx context.Context, e env) error {
 	if *failureStatus < 200 || *failureStatus > 599 {
 		return usageErrorf("--failure-status %d: want an HTTP status such as 400 or 200", *failureStatus)
 	}
+	dialect, ok := dialectNamed(*dialectName)
+	if !ok {
+		return usageErrorf("--dialect %q: want ours or foreign", *dialectName)
+	}
 
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return withExit(exitUsage, fmt.Errorf("configuration: %w", err))
 	}
 	log := cfg.NewLogger(zerolog.SyncWriter(e.stderr)).With().Str("command", "sandbox").Logger()
-	srv := sandbox.New(sandbox.Options{
-		Credentials:             map[string]string{cfg.IyzicoAPIKey.Reveal(): cfg.IyzicoSecretKey.Reveal()},
-		Seed:                    *seed,
-		Faults:                  f,
-		SettleDelay:             *settle,
-		InitialBalance:          bal,
-		MaxPageSize:             *maxPage,
-		Paging:                  *paging,
-		OmitRequestIDInRetrieve: *omitID,
-		FailureStatus:           *failureStatus,
-		Log:                     log,
+	opts := sandbox.Options{
+		Credentials:    map[string]string{cfg.IyzicoAPIKey.Reveal(): cfg.IyzicoSecretKey.Reveal()},
+		Seed:           *seed,
+		Faults:         f,
+		SettleDelay:    *settle,
+		InitialBalance: bal,
+		MaxPageSize:    *maxPage,
+		Paging:         *paging,
+		Log:            log,
+	}
+	// The dialect sets its answer shapes; the shape flags given on the command line override them.
+	dialect.Apply(&opts)
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "omit-request-id":
+			opts.OmitRequestIDInRetrieve = *omitID
+		case "omit-request-id-in-item":
+			opts.OmitRequestIDInItem = *omitItemID
+		case "failure-status":
+			opts.FailureStatus = *failureStatus
+		}
 	})
+	srv := sandbox.New(opts)
 
 	l, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -102,7 +120,7 @@ func cmdSandbox(ctx context.Context, e env) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(l) }()
 	url := "http://" + l.Addr().String()
-	log.Info().Str("url", url).Dur("settle_delay", *settle).Int64("seed", *seed).Msg("sandbox listening")
+	log.Info().Str("url", url).Str("dialect", dialect.String()).Dur("settle_delay", *settle).Int64("seed", *seed).Msg("sandbox listening")
 	fmt.Fprintf(e.stdout, "listening on %s\n", url)
 
 	select {
@@ -119,4 +137,14 @@ func cmdSandbox(ctx context.Context, e env) error {
 	<-served
 	log.Info().Msg("sandbox stopped")
 	return nil
+}
+
+// dialectNamed returns the preset sandbox dialect called name.
+func dialectNamed(name string) (sandbox.Dialect, bool) {
+	for _, d := range sandbox.Dialects() {
+		if d.String() == name {
+			return d, true
+		}
+	}
+	return sandbox.Dialect{}, false
 }

@@ -143,6 +143,18 @@ func TestSandboxCommandEnvAndFaults(t *testing.T) {
 	}
 }
 
+func TestSandboxCommandDialect(t *testing.T) {
+	base, stderr, _ := startSandbox(t, map[string]string{}, "--addr", "127.0.0.1:0", "--dialect", "foreign")
+	status, body := signedGet(t, base, iyzico.PathItemPrefix+"b9a2f39c-0403-4869-a23a-371046c7431f", "sandbox-masspayout-key", "sandbox-masspayout-secret")
+	var e iyzico.Response
+	if err := json.Unmarshal(body, &e); err != nil || status != http.StatusNotFound || e.Status != iyzico.StatusFailure || e.ErrorCode != "5404" {
+		t.Errorf("unknown referenceCode: %d %s, want 404 failure 5404", status, body)
+	}
+	if log := stderr.String(); !strings.Contains(log, `"dialect":"foreign"`) {
+		t.Errorf("log does not name the dialect:\n%s", log)
+	}
+}
+
 func TestSandboxCommandUsage(t *testing.T) {
 	tests := []struct {
 		name string
@@ -155,6 +167,7 @@ func TestSandboxCommandUsage(t *testing.T) {
 		{"bad endpoint", []string{"--fault-endpoints", "init,pay"}, nil, exitUsage},
 		{"bad balance", []string{"--balance", "lots"}, nil, exitUsage},
 		{"bad paging", []string{"--paging", "sideways"}, nil, exitUsage},
+		{"bad dialect", []string{"--dialect", "klingon"}, nil, exitUsage},
 		{"argument", []string{"extra"}, nil, exitUsage},
 		{"bad LOG_FORMAT", []string{"--addr", "127.0.0.1:0"}, map[string]string{"LOG_FORMAT": "xml"}, exitUsage},
 		{"bad address", []string{"--addr", "256.0.0.1:1"}, nil, exitFailed},

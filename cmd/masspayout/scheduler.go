@@ -122,7 +122,7 @@ func (a *app) scheduleRunner(f *schedule.File) (*worker.ScheduleRunner, error) {
 		RunTaskOptions: a.scheduleTaskOptions(),
 		ChunkSize:      a.cfg.ChunkSize,
 		Currencies:     a.cfg.Currencies,
-		Limits:         payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows},
+		Limits:         payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows, MaxAmount: a.cfg.MaxItemAmount},
 		AutoApprove:    a.cfg.AutoApprove(),
 	}, nil
 }
@@ -166,7 +166,7 @@ func runScheduler(ctx context.Context, e env) error {
 		worker.RetryPolicy{Base: a.cfg.RetryBaseDelay, Max: a.cfg.RetryMaxDelay}))
 	// This server consumes only schedule.Queue: of the registry's handlers only schedule:run is
 	// ever reached, so the chunk handlers need no pipeline here.
-	mux := worker.NewServeMux(nil, nil, map[string]asynq.Handler{tasks.TypeScheduleRun: worker.HandleScheduleRun(runner)})
+	mux := worker.NewServeMux(nil, nil, nil, map[string]asynq.Handler{tasks.TypeScheduleRun: worker.HandleScheduleRun(runner)})
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start the schedule queue's server: %w", err)
 	}

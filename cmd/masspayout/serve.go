@@ -90,7 +90,7 @@ func cmdServe(ctx context.Context, e env) error {
 			MaxUploadBytes: a.cfg.MaxUploadBytes,
 			ChunkSize:      a.cfg.ChunkSize,
 			Currencies:     a.cfg.Currencies,
-			Limits:         payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows},
+			Limits:         payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows, MaxAmount: a.cfg.MaxItemAmount},
 			AutoApprove:    a.cfg.AutoApprove(),
 		},
 		FourEyes:      a.cfg.ApprovalFourEyes,

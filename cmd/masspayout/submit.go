@@ -109,7 +109,7 @@ func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, pr
 			CallbackURL:  s.callbackURL,
 			Currencies:   a.cfg.Currencies,
 		},
-		Limits:      payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows},
+		Limits:      payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows, MaxAmount: a.cfg.MaxItemAmount},
 		Submitter:   who,
 		AutoApprove: a.cfg.AutoApprove(),
 		Progress:    progress,

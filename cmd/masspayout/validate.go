@@ -15,6 +15,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/masspayout/masspayout/config"
 	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/payoutfile"
 )
@@ -33,7 +34,8 @@ func cmdValidate(ctx context.Context, e env) error {
 	printUsage := func(w io.Writer) {
 		fmt.Fprint(w, "usage: masspayout validate [flags] FILE\n\n"+
 			"Checks every row of FILE (CSV, JSON Lines, JSON or XLSX; - reads standard input and needs\n"+
-			"--format) without submitting anything, prints every problem and a summary.\n"+
+			"--format) without submitting anything, prints every problem and a summary. Amounts above\n"+
+			"MAX_ITEM_AMOUNT (default 10000000.00) are rejected with AMOUNT_TOO_LARGE, as on submission.\n"+
 			"Exit status: 0 all rows valid, 1 some rows invalid, 2 the file cannot be read.\n\nflags:\n")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
@@ -52,8 +54,14 @@ func cmdValidate(ctx context.Context, e env) error {
 		return usageErrorf("validate: give exactly one FILE (or - for standard input), got %d arguments", len(args))
 	}
 	name := args[0]
+	// The configuration gives the limits a submission applies (MAX_ITEM_AMOUNT), so that a file
+	// validate passes is not refused on submit.
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return withExit(exitUsage, fmt.Errorf("configuration: %w", err))
+	}
 
-	opts := payoutfile.Options{DecimalComma: *decimalComma, MaxRows: *maxRows}
+	opts := payoutfile.Options{DecimalComma: *decimalComma, MaxRows: *maxRows, MaxAmount: cfg.MaxItemAmount}
 	for _, c := range strings.Split(*currencies, ",") {
 		if c = strings.TrimSpace(c); c != "" {
 			opts.Currencies = append(opts.Currencies, c)

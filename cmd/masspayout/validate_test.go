@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -337,5 +338,77 @@ func TestValidateEveryRule(t *testing.T) {
 	}
 	if s.RejectedWithoutAmount != 5 {
 		t.Errorf("rejected without amount %d, want 5", s.RejectedWithoutAmount)
+	}
+}
+
+// TestValidateMaxItemAmount: validate applies MAX_ITEM_AMOUNT (default 10000000.00) as a
+// submission would, to every row.
+func TestValidateMaxItemAmount(t *testing.T) {
+	const rows = 100
+	var b strings.Builder
+	b.WriteString("item_external_id,recipient_type,recipient_info,recipient_name,amount,currency,description,non_withdrawable\n")
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&b, "BIG-%03d,MEMBER_ID,2228853,,999999999999999.99,TRY,bonus,\n", i)
+	}
+	path := filepath.Join(t.TempDir(), "big.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	validate := func(env map[string]string, args ...string) (string, error, int) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append([]string{"masspayout", "validate"}, args...),
+			func(k string) string { return env[k] }, strings.NewReader(""), &out, &errOut)
+		return out.String(), err, exitCode(err)
+	}
+
+	stdout, err, code := validate(nil, "--json", path)
+	if code != exitFailed {
+		t.Fatalf("default limit: exit %d (%v), want %d:\n%s", code, err, exitFailed, tail(stdout, 2000))
+	}
+	var tooLarge int
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var p struct {
+			Row     int    `json:"row"`
+			Column  string `json:"column"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(sc.Bytes(), &p) != nil || p.Code == "" {
+			continue
+		}
+		if p.Code != "AMOUNT_TOO_LARGE" || p.Column != "amount" {
+			t.Errorf("problem %+v, want AMOUNT_TOO_LARGE in column amount", p)
+			continue
+		}
+		tooLarge++
+		for _, want := range []string{fmt.Sprintf("row %d, amount", p.Row), `"999999999999999.99"`, "10000000.00 TRY", "MAX_ITEM_AMOUNT"} {
+			if !strings.Contains(p.Message, want) {
+				t.Errorf("message %q lacks %q", p.Message, want)
+			}
+		}
+	}
+	if tooLarge != rows {
+		t.Errorf("%d AMOUNT_TOO_LARGE problems, want %d:\n%s", tooLarge, rows, tail(stdout, 2000))
+	}
+	if !strings.Contains(stdout, `"rejected":100,"rejected_by_code":{"AMOUNT_TOO_LARGE":100}`) {
+		t.Errorf("summary does not count 100 rows rejected as AMOUNT_TOO_LARGE:\n%s", tail(stdout, 1000))
+	}
+
+	stdout, _, code = validate(nil, path)
+	if code != exitFailed || !strings.Contains(stdout, "AMOUNT_TOO_LARGE             100") || !strings.Contains(stdout, "100 rows are invalid") {
+		t.Errorf("text output: exit %d\n%s", code, tail(stdout, 1000))
+	}
+
+	// A higher limit lets the rows through; the limit is compared exactly, to the cent.
+	if stdout, err, code := validate(map[string]string{"MAX_ITEM_AMOUNT": "999999999999999.99"}, path); code != exitOK {
+		t.Errorf("MAX_ITEM_AMOUNT at the amount: exit %d (%v)\n%s", code, err, tail(stdout, 1000))
+	}
+	if _, _, code := validate(map[string]string{"MAX_ITEM_AMOUNT": "999999999999999.98"}, path); code != exitFailed {
+		t.Errorf("MAX_ITEM_AMOUNT a cent below the amount: exit %d, want %d", code, exitFailed)
+	}
+	if _, err, code := validate(map[string]string{"MAX_ITEM_AMOUNT": "lots"}, path); code != exitUsage || err == nil || !strings.Contains(err.Error(), "MAX_ITEM_AMOUNT") {
+		t.Errorf("bad MAX_ITEM_AMOUNT: exit %d, error %v; want %d naming the variable", code, err, exitUsage)
 	}
 }

@@ -1,5 +1,8 @@
 // Package redistest starts a private Redis for a test: a real redis-server on a free loopback port
 // in a temporary directory, stopped in t.Cleanup. Tests never touch a Redis they did not start.
+// The server is persistent by default (AOF with fsync every second, as masspayout requires of a
+// shared Redis: commands refuse one without persistence unless REDIS_ALLOW_VOLATILE=true); Volatile
+// starts one without.
 // Where no redis-server binary exists it falls back to an in-process miniredis and says so in the
 // test log (Restart and Kill then fail the test: persistence cannot be faked).
 package redistest
@@ -36,13 +39,21 @@ type Server struct {
 	mini *miniredis.Miniredis
 }
 
-// Option changes how the server is started.
+// Option changes how the server is started. Options add redis-server arguments after the defaults
+// and after the options before them; redis-server keeps the last value of an option, except that
+// save points add up ("--save", "" clears them).
 type Option func(*[]string)
 
-// WithAOF turns on append-only-file persistence with fsync on every write, so Restart keeps
-// everything that was acknowledged.
+// WithAOF makes fsync run on every write instead of every second, so Restart keeps everything that
+// was acknowledged.
 func WithAOF() Option {
 	return func(a *[]string) { *a = append(*a, "--appendonly", "yes", "--appendfsync", "always") }
+}
+
+// Volatile starts a server without any persistence (no AOF, no RDB snapshots), which masspayout
+// refuses unless REDIS_ALLOW_VOLATILE=true. Restart then loses everything.
+func Volatile() Option {
+	return func(a *[]string) { *a = append(*a, "--appendonly", "no", "--save", "") }
 }
 
 // WithArgs passes extra redis-server arguments, like "--maxmemory-policy", "allkeys-lru".
@@ -104,7 +115,7 @@ func (s *Server) start() error {
 	_, port, _ := net.SplitHostPort(s.Addr)
 	args := append([]string{
 		"--bind", "127.0.0.1", "--port", port, "--dir", s.dir,
-		"--save", "", "--appendonly", "no", "--daemonize", "no",
+		"--save", "", "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no",
 		"--protected-mode", "yes", "--loglevel", "warning",
 		"--logfile", filepath.Join(s.dir, "redis.log"),
 	}, s.args...)
@@ -161,8 +172,9 @@ func (s *Server) Kill() {
 	s.stop()
 }
 
-// Restart kills the server and starts it again on the same port and directory; with WithAOF the
-// data written before the kill is back.
+// Restart kills the server and starts it again on the same port and directory. The data written
+// before the kill is back: all of it with WithAOF, all but the last second's by default, none with
+// Volatile.
 func (s *Server) Restart() {
 	s.t.Helper()
 	if s.mini != nil {

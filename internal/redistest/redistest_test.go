@@ -2,6 +2,7 @@ package redistest
 
 import (
 	"context"
+	"os/exec"
 	"testing"
 )
 
@@ -31,5 +32,69 @@ func TestServersAreIsolated(t *testing.T) {
 	a.Client().Set(ctx, "only-a", "1", 0)
 	if n := b.Client().Exists(ctx, "only-a").Val(); n != 0 {
 		t.Errorf("key leaked across servers")
+	}
+}
+
+// TestPersistenceOptions: the default server is persistent (AOF, fsync every second), WithAOF
+// fsyncs every write, Volatile has no persistence at all, and a later option overrides an earlier
+// one (redis-server keeps the last value of a repeated option; save points add up after "").
+func TestPersistenceOptions(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("needs a real redis-server")
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		want map[string]string
+	}{
+		{"default", nil, map[string]string{"appendonly": "yes", "appendfsync": "everysec", "save": "", "maxmemory-policy": "noeviction"}},
+		{"WithAOF", []Option{WithAOF()}, map[string]string{"appendonly": "yes", "appendfsync": "always", "save": ""}},
+		{"Volatile", []Option{Volatile()}, map[string]string{"appendonly": "no", "save": ""}},
+		{"WithAOF after Volatile", []Option{Volatile(), WithAOF()}, map[string]string{"appendonly": "yes", "appendfsync": "always"}},
+		{"Volatile after WithAOF", []Option{WithAOF(), Volatile()}, map[string]string{"appendonly": "no", "save": ""}},
+		{"RDB only", []Option{Volatile(), WithArgs("--save", "900 1")}, map[string]string{"appendonly": "no", "save": "900 1"}},
+		{"save points cleared", []Option{WithArgs("--save", "900 1"), Volatile()}, map[string]string{"save": ""}},
+		{"eviction", []Option{WithArgs("--maxmemory-policy", "allkeys-lru")}, map[string]string{"appendonly": "yes", "maxmemory-policy": "allkeys-lru"}},
+	} {
+		c := Start(t, tc.opts...).Client()
+		for k, want := range tc.want {
+			got, err := c.ConfigGet(ctx, k).Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[k] != want {
+				t.Errorf("%s: %s = %q, want %q", tc.name, k, got[k], want)
+			}
+		}
+	}
+}
+
+func TestRestartKeepsDataByDefaultAndLosesItWhenVolatile(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		opts []Option
+		kept bool
+	}{
+		{"default", nil, true},
+		{"Volatile", []Option{Volatile()}, false},
+	} {
+		s := Start(t, tc.opts...)
+		if !s.Real() {
+			t.Skip("miniredis fallback: restart not possible")
+		}
+		c := s.Client()
+		if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		s.Restart()
+		n, err := c.Exists(ctx, "k").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept := n == 1; kept != tc.kept {
+			t.Errorf("%s: key kept across a restart = %v, want %v", tc.name, kept, tc.kept)
+		}
 	}
 }

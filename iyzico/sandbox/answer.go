@@ -15,6 +15,14 @@ const (
 	// or itemType, a negative page.
 	CodeInvalidRequest iyzico.Code = "10422"
 
+	// CodeDuplicateExternalID answers an init whose externalId is already used (with another body,
+	// or with any body under DuplicateRefuse). iyzico's own code is undocumented (iyzico.md §6).
+	CodeDuplicateExternalID iyzico.Code = "10400"
+	// CodeNotFound answers an unknown requestId, externalMassPayoutId or referenceCode.
+	CodeNotFound iyzico.Code = "10404"
+	// CodeInvalidState answers auth or cancel of a payout that is not in INIT.
+	CodeInvalidState iyzico.Code = "10409"
+
 	CodeMissingField          iyzico.Code = "20001" // itemExternalId, recipientInfo, amount or currency missing
 	CodeInvalidRecipientType  iyzico.Code = "20002" // recipientType not PHONE, IBAN, IDENTITY_NUMBER, MEMBER_ID
 	CodeInvalidIBAN           iyzico.Code = "20003" // IBAN country, length, characters or mod-97
@@ -56,6 +64,7 @@ var (
 	msgBadPage          = msg{"page 0 veya daha büyük olmalıdır", "page must be 0 or more"}
 	msgBadSize          = msg{"size 1 veya daha büyük olmalıdır", "size must be 1 or more"}
 	msgDuplicateExtID   = msg{"Bu externalId farklı bir istekle daha önce kullanılmış", "externalId was already used with a different request body"}
+	msgExternalIDUsed   = msg{"Bu externalId daha önce kullanılmış", "externalId was already used"}
 	msgPayoutNotFound   = msg{"Toplu ödeme bulunamadı", "mass payout not found"}
 	msgItemNotFound     = msg{"Kırılım bulunamadı", "mass payout item not found"}
 	msgAlreadyAuthed    = msg{"Toplu ödeme INIT durumunda değil, yetkilendirilemez", "mass payout is not in INIT status and cannot be authorized"}
@@ -117,6 +126,12 @@ func (c *call) envelope(b []byte, st iyzico.Status, code iyzico.Code, m *msg) []
 // fail answers a failure with the server's business-failure HTTP status.
 func (c *call) fail(code iyzico.Code, m *msg) answer {
 	return c.failWith(c.s.failureStatus, code, m)
+}
+
+// notFound answers the failure for an unknown requestId, externalMassPayoutId or referenceCode,
+// with the dialect's code and HTTP status.
+func (c *call) notFound(m *msg) answer {
+	return c.failWith(c.s.dialect.NotFoundStatus, c.s.dialect.NotFoundCode, m)
 }
 
 // failWith answers a failure with the given HTTP status.

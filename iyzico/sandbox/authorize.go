@@ -33,15 +33,15 @@ func (s *Server) handleAuth(c *call) answer {
 	s.count(func(k *counters) { k.authCalls[req.RequestID]++ })
 	p := s.payoutByRequestID(req.RequestID)
 	if p == nil {
-		return c.fail(iyzico.CodeNotFound, &msgPayoutNotFound)
+		return c.notFound(&msgPayoutNotFound)
 	}
 	c.externalID = p.externalID
 
 	p.mu.Lock()
 	if p.phase != phaseInit {
 		p.mu.Unlock()
-		s.count(func(k *counters) { k.authInvalidState++ })
-		return c.fail(iyzico.CodeInvalidState, &msgAlreadyAuthed)
+		s.count(func(k *counters) { k.authInvalidState++; k.authToNonInit[req.RequestID]++ })
+		return c.fail(s.dialect.InvalidStateCode, &msgAlreadyAuthed)
 	}
 	need := p.total.Add(p.commission).Decimal()
 	s.balMu.Lock()
@@ -78,13 +78,13 @@ func (s *Server) handleCancel(c *call) answer {
 	s.count(func(k *counters) { k.cancelCalls[id]++ })
 	p := s.payoutByRequestID(id)
 	if p == nil {
-		return c.fail(iyzico.CodeNotFound, &msgPayoutNotFound)
+		return c.notFound(&msgPayoutNotFound)
 	}
 	c.externalID = p.externalID
 	p.mu.Lock()
 	if p.phase != phaseInit {
 		p.mu.Unlock()
-		return c.fail(iyzico.CodeInvalidState, &msgNotCancelable)
+		return c.fail(s.dialect.InvalidStateCode, &msgNotCancelable)
 	}
 	for _, i := range p.valid {
 		p.items[i].status = iyzico.ItemMassPayoutCanceled

@@ -217,22 +217,22 @@ func TestClientPermanentFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.client.Init(ctx, payout("p-1", item("a", "2")))
-	wantErr(t, err, false, false, iyzico.CodeDuplicateExternalID)
+	wantErr(t, err, false, false, sandbox.CodeDuplicateExternalID)
 	if _, err := f.client.Auth(ctx, in.RequestID); err != nil {
 		t.Fatal(err)
 	}
 	_, err = f.client.Auth(ctx, in.RequestID)
-	wantErr(t, err, false, false, iyzico.CodeInvalidState)
+	wantErr(t, err, false, false, sandbox.CodeInvalidState)
 	_, err = f.client.Cancel(ctx, in.RequestID)
-	wantErr(t, err, false, false, iyzico.CodeInvalidState)
+	wantErr(t, err, false, false, sandbox.CodeInvalidState)
 	_, err = f.client.Auth(ctx, "79cdefc1-3ce6-4f51-bdd9-c050274db664")
-	wantErr(t, err, false, false, iyzico.CodeNotFound)
+	wantErr(t, err, false, false, sandbox.CodeNotFound)
 	_, err = f.client.Cancel(ctx, "no such id")
-	wantErr(t, err, false, false, iyzico.CodeNotFound)
+	wantErr(t, err, false, false, sandbox.CodeNotFound)
 	_, err = f.client.RetrieveItem(ctx, "b9a2f39c-0403-4869-a23a-371046c7431f")
-	wantErr(t, err, false, false, iyzico.CodeNotFound)
+	wantErr(t, err, false, false, sandbox.CodeNotFound)
 	_, err = f.client.Retrieve(ctx, iyzico.RetrieveRequest{ExternalMassPayoutID: "nope"})
-	wantErr(t, err, false, false, iyzico.CodeNotFound)
+	wantErr(t, err, false, false, sandbox.CodeNotFound)
 	_, err = f.client.Retrieve(ctx, iyzico.RetrieveRequest{ExternalMassPayoutID: "p-1", ItemType: "ALL"})
 	e := wantErr(t, err, false, false, sandbox.CodeInvalidRequest)
 	if e.HTTPStatus != http.StatusBadRequest {
@@ -383,7 +383,7 @@ func TestClientCommitThenDrop(t *testing.T) {
 		t.Fatalf("after dropped auth: %+v, %v; want authorized", r, err)
 	}
 	_, err = f.client.Auth(ctx, requestID)
-	wantErr(t, err, false, false, iyzico.CodeInvalidState)
+	wantErr(t, err, false, false, sandbox.CodeInvalidState)
 
 	// A dropped GET: Go's transport may replay an idempotent request once on a fresh connection,
 	// so drop it twice to reach the client.
@@ -454,7 +454,7 @@ func TestClientRetryLoopUnderRandomFaults(t *testing.T) {
 			}
 			err = retry(func() error {
 				_, err := f.client.Auth(ctx, requestID)
-				if e, ok := errors.AsType[*iyzico.Error](err); ok && e.Code == iyzico.CodeInvalidState {
+				if e, ok := errors.AsType[*iyzico.Error](err); ok && e.Code == sandbox.CodeInvalidState {
 					return nil // an earlier, dropped attempt went through
 				}
 				return err

@@ -2,7 +2,8 @@
 // our tests, by "make run" and by "masspayout sandbox". New returns a *Server, an http.Handler
 // over in-memory state that is safe for concurrent use. Where iyzico's behaviour is undocumented
 // the sandbox picks one behaviour, states it below, and keeps to it: these rules are contracts
-// that tests rely on.
+// that tests rely on. The most doubtful of those choices can be switched to another dialect (see
+// "Dialects" below), so that a client is not tested against the sandbox's choices alone.
 //
 // # Endpoints and HTTP statuses
 //
@@ -17,11 +18,11 @@
 //
 // Answers carry iyzico's envelope: status ("success"/"failure"), errorCode and errorMessage on
 // failure, locale, systemTime (epoch ms of Options.Clock) and conversationId when the request
-// body had one. HTTP statuses: 200 success; 401 authentication failure; Options.FailureStatus
-// (default 400) for every other "failure" answer (invalid request, duplicate externalId, not
-// found, invalid state); 404 unknown path; 405 wrong method (with Allow); 413 body over
-// MaxBodyBytes; 429 and 5xx only as injected faults. A client must read the JSON body whatever
-// the status, as iyzico's SDKs do.
+// body had one. HTTP statuses: 200 success; 401 authentication failure; Dialect.NotFoundStatus
+// (default Options.FailureStatus) for not found; Options.FailureStatus (default 400) for every
+// other "failure" answer (invalid request, duplicate externalId, invalid state); 404 unknown path;
+// 405 wrong method (with Allow); 413 body over MaxBodyBytes; 429 and 5xx only as injected faults.
+// A client must read the JSON body whatever the status, as iyzico's SDKs do.
 //
 // # Authentication
 //
@@ -50,12 +51,13 @@
 //
 // # Init
 //
-// Checks, in order: the body decodes; externalId is non-empty; if the externalId exists, a
-// byte-identical body gets the ORIGINAL answer again (same requestId, same invalidItems; a fresh
-// systemTime, nothing committed; Stats.InitReplays) and any other body gets failure
-// iyzico.CodeDuplicateExternalID (Stats.InitConflicts); items holds at least one item; purpose,
-// when present, is one of iyzico.Purposes. Then every item is validated on its own, first
-// broken rule wins:
+// Checks, in order: the body decodes; externalId is non-empty; if the externalId exists
+// (counted per externalId in Stats.InitToExisting), a byte-identical body gets the ORIGINAL
+// answer again (same requestId, same invalidItems; a fresh systemTime, nothing committed;
+// Stats.InitReplays) and any other body gets failure Dialect.DuplicateCode, default
+// CodeDuplicateExternalID (Stats.InitConflicts), which with DuplicateRefuse every body
+// gets; items holds at least one item; purpose, when present, is one of iyzico.Purposes. Then
+// every item is validated on its own, first broken rule wins:
 //
 //	CodeMissingField          itemExternalId empty
 //	CodeInvalidRecipientType  recipientType not PHONE, IBAN, IDENTITY_NUMBER or MEMBER_ID
@@ -94,8 +96,9 @@
 // valid items it is debited by that sum, the payout becomes IN_PROGRESS and its valid items
 // PROCESSING; otherwise nothing is debited and the payout becomes INSUFFICIENT_BALANCE (the
 // answer is success either way: auth only accepts the work). Any other state: failure
-// iyzico.CodeInvalidState (counted in Stats.AuthInvalidState); unknown requestId (or one not in
-// canonical lower-case UUID form): iyzico.CodeNotFound.
+// Dialect.InvalidStateCode, default CodeInvalidState (counted in Stats.AuthInvalidState
+// and, per requestId, in Stats.AuthToNonInit); unknown requestId (or one not in canonical
+// lower-case UUID form): Dialect.NotFoundCode, default CodeNotFound.
 //
 // Settlement is lazy, evaluated from Options.Clock whenever the payout is read (retrieve,
 // retrieve item) or the balance is read. At auth+SettleDelay every valid item gets the bank's
@@ -106,27 +109,53 @@
 //	otherwise  SUCCESS
 //
 // and the payout becomes PUBLISHED_TO_QUEUE; at auth+2·SettleDelay failed items take their
-// DEPOSIT_ status and the payout becomes COMPLETED if any item succeeded, FAIL if none did. With
-// SettleDelay 0 both steps happen on the first read after auth. errorMessages: FAILED and
-// DEPOSIT_SUCCESS carry the bank's rejection, DEPOSIT_FAIL also the failed refund, INVALID the
-// validation message. An INSUFFICIENT_BALANCE payout keeps that status; its items go FAILED then
-// DEPOSIT_SUCCESS (message: insufficient balance) on the same clock, without touching the
-// balance. totalSuccessfulAmount sums SUCCESS items.
+// DEPOSIT_ status (or stay FAILED with Dialect.FailedStays, refunds made all the same) and the
+// payout becomes Dialect.CompletedStatus (default COMPLETED) if any item succeeded,
+// Dialect.FailStatus (default FAIL) if none did. With SettleDelay 0 both steps happen on the
+// first read after auth. errorMessages: FAILED and DEPOSIT_SUCCESS carry the bank's rejection,
+// DEPOSIT_FAIL also the failed refund, INVALID the validation message. An INSUFFICIENT_BALANCE
+// payout keeps that status; its items go FAILED then DEPOSIT_SUCCESS (or stay FAILED; message:
+// insufficient balance) on the same clock, without touching the balance. totalSuccessfulAmount
+// sums SUCCESS items.
 //
 // # Cancel, retrieve, retrieve item, balance
 //
 // cancel of a payout in INIT makes it CANCELED and its valid items MASS_PAYOUT_CANCELED (INVALID
-// stay INVALID); any other state: iyzico.CodeInvalidState; unknown: iyzico.CodeNotFound.
+// stay INVALID); any other state: Dialect.InvalidStateCode; unknown: Dialect.NotFoundCode.
 //
 // retrieve needs requestId and/or externalMassPayoutId (both: they must name the same payout,
-// else CodeNotFound), size ≥ 1 (capped at Options.MaxPageSize, the capped size is answered),
+// else not found), size ≥ 1 (capped at Options.MaxPageSize, the capped size is answered),
 // page ≥ 0 (0-based, default 0), itemType VALID (all but INVALID), INVALID, or absent (all).
 // Items come in init body order. page, size and total (of the filtered items) are placed per
 // Options.Paging. The summary carries externalId, merchantId, totalAmount,
 // totalSuccessfulAmount, massPayoutStatus, totalCommissionAmount and currency, but no requestId
 // (like iyzico's); items carry massPayoutRequestId unless Options.OmitRequestIDInRetrieve.
-// retrieve item finds any item, INVALID ones included, by referenceCode. balance answers the
-// balance after settling what is due.
+// retrieve item finds any item, INVALID ones included, by referenceCode; its item carries
+// massPayoutRequestId unless Options.OmitRequestIDInItem. An unknown requestId,
+// externalMassPayoutId or referenceCode gets Dialect.NotFoundCode with Dialect.NotFoundStatus.
+// balance answers the balance after settling what is due.
+//
+// # Dialects
+//
+// Options.Dialect decides what iyzico leaves undocumented (iyzico.md §6–8); every knob's zero
+// value is the behaviour described above:
+//
+//	NotFoundCode, NotFoundStatus   errorCode and HTTP status for an unknown requestId,
+//	                               externalMassPayoutId or referenceCode (10404, FailureStatus)
+//	DuplicateInit, DuplicateCode   repeated externalId: DuplicateReplay (identical bytes get the
+//	                               original answer) or DuplicateRefuse (always refused); 10400
+//	InvalidStateCode               auth or cancel of a payout not in INIT (10409)
+//	FailedStays                    failed items stay FAILED, no DEPOSIT_ step (refunds still made)
+//	CompletedStatus, FailStatus    final payout status, some item succeeded or none (COMPLETED, FAIL)
+//
+// Two presets: DialectOurs (the zero Dialect) and DialectForeign, which shares no undocumented
+// choice with ours: not found 5404 with HTTP 404, every repeated externalId refused with 6001,
+// invalid state 6009, failed items stay FAILED, final statuses SUCCESS (the Java SDK's enum) and
+// FAIL. Dialect.Apply sets a dialect on Options together with the answer shapes that go with it:
+// for the foreign one, business failures answered HTTP 200 (not found keeps its 404) and
+// massPayoutRequestId left out of retrieve items but kept in the retrieve item answer (as the
+// Java SDK's MassPayoutOrderRetrieveVo suggests). Dialects lists both, for tests that run a whole
+// pipeline against each; a client that passes only against DialectOurs depends on guesses.
 //
 // # Faults
 //

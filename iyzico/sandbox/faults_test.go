@@ -165,8 +165,8 @@ func TestCommitThenDrop(t *testing.T) {
 	}
 	r = signedDo(t, t.Context(), hs.URL, http.MethodPost, iyzico.PathAuth, bodyOf(t, iyzico.AuthRequest{RequestID: requestID}))
 	var e iyzico.Response
-	if json.Unmarshal(r.body, &e); e.ErrorCode != iyzico.CodeInvalidState {
-		t.Errorf("retried auth %s, want %s", r.body, iyzico.CodeInvalidState)
+	if json.Unmarshal(r.body, &e); e.ErrorCode != CodeInvalidState {
+		t.Errorf("retried auth %s, want %s", r.body, CodeInvalidState)
 	}
 	if st := s.Stats(); st.CommittedPayouts != 1 || st.InitReplays != 1 || st.AuthCommits[requestID] != 1 {
 		t.Errorf("stats %+v, want 1 payout, 1 replay, 1 auth commit", st)

@@ -40,10 +40,11 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// harness drives a Server in process through ServeHTTP.
+// harness drives a Server in process through ServeHTTP, or over loopback HTTP when hs is set.
 type harness struct {
 	t     *testing.T
 	s     *Server
+	hs    *httptest.Server
 	clock *fakeClock
 	seq   atomic.Int64
 }
@@ -57,6 +58,15 @@ func setup(t *testing.T, opts Options) *harness {
 		opts.Clock = h.clock.Now
 	}
 	h.s = New(opts)
+	return h
+}
+
+// setupHTTP is setup with the Server behind an httptest.Server: requests go over loopback HTTP.
+func setupHTTP(t *testing.T, opts Options) *harness {
+	t.Helper()
+	h := setup(t, opts)
+	h.hs = httptest.NewServer(h.s)
+	t.Cleanup(h.hs.Close)
 	return h
 }
 
@@ -123,11 +133,29 @@ func (h *harness) raw(method, target, auth string, body []byte) reply {
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req := httptest.NewRequest(method, target, rd)
+	hdr := http.Header{"Content-Type": {"application/json"}}
 	if auth != "" {
-		req.Header.Set("Authorization", auth)
+		hdr.Set("Authorization", auth)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	if h.hs != nil {
+		req, err := http.NewRequestWithContext(h.t.Context(), method, h.hs.URL+target, rd)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		req.Header = hdr
+		resp, err := h.hs.Client().Do(req)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return reply{status: resp.StatusCode, header: resp.Header, body: b}
+	}
+	req := httptest.NewRequest(method, target, rd)
+	req.Header = hdr
 	rec := httptest.NewRecorder()
 	h.s.ServeHTTP(rec, req)
 	return reply{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}

@@ -102,17 +102,22 @@ func (s *Server) handleInit(c *call) answer {
 	return s.initAnswer(c, p)
 }
 
-// repeatInit answers an init whose externalId exists: the original answer for the same bytes,
-// iyzico.CodeDuplicateExternalID for other bytes. Nothing is committed either way.
+// repeatInit answers an init whose externalId exists: with DuplicateReplay the original answer
+// for the same bytes, the dialect's DuplicateCode for other bytes; with DuplicateRefuse
+// DuplicateCode whatever the bytes. Nothing is committed either way.
 func (s *Server) repeatInit(c *call, p *payout, hash [32]byte) answer {
-	if p.bodyHash != hash {
-		s.count(func(k *counters) { k.initConflicts++ })
-		return c.fail(iyzico.CodeDuplicateExternalID, &msgDuplicateExtID)
+	why := &msgDuplicateExtID
+	switch {
+	case s.dialect.DuplicateInit == DuplicateRefuse:
+		why = &msgExternalIDUsed
+	case p.bodyHash == hash:
+		s.count(func(k *counters) { k.initToExisting[p.externalID]++; k.initReplays++ })
+		c.requestID = p.requestIDText
+		c.outcome = "replay"
+		return s.initAnswer(c, p)
 	}
-	s.count(func(k *counters) { k.initReplays++ })
-	c.requestID = p.requestIDText
-	c.outcome = "replay"
-	return s.initAnswer(c, p)
+	s.count(func(k *counters) { k.initToExisting[p.externalID]++; k.initConflicts++ })
+	return c.fail(s.dialect.DuplicateCode, why)
 }
 
 // initAnswer renders a successful init answer: requestId and invalidItems (always present, []

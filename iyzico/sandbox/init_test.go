@@ -132,10 +132,10 @@ func TestInitIdempotency(t *testing.T) {
 
 	// Same externalId, other bytes (even only whitespace): refused.
 	other := append([]byte(" "), body...)
-	h.post(iyzico.PathInit, other).wantFailure(t, http.StatusBadRequest, iyzico.CodeDuplicateExternalID)
-	h.post(iyzico.PathInit, initReq("ext-1", ibanItem("i1", "11"))).wantFailure(t, http.StatusBadRequest, iyzico.CodeDuplicateExternalID)
+	h.post(iyzico.PathInit, other).wantFailure(t, http.StatusBadRequest, CodeDuplicateExternalID)
+	h.post(iyzico.PathInit, initReq("ext-1", ibanItem("i1", "11"))).wantFailure(t, http.StatusBadRequest, CodeDuplicateExternalID)
 	// Even an empty item list is a duplicate, not a bad request: the externalId is looked up first.
-	h.post(iyzico.PathInit, `{"externalId":"ext-1","items":[]}`).wantFailure(t, http.StatusBadRequest, iyzico.CodeDuplicateExternalID)
+	h.post(iyzico.PathInit, `{"externalId":"ext-1","items":[]}`).wantFailure(t, http.StatusBadRequest, CodeDuplicateExternalID)
 
 	st := h.s.Stats()
 	want := Stats{CommittedPayouts: 1, CommittedItems: 2, InitReplays: 1, InitConflicts: 3,

@@ -79,7 +79,7 @@ func TestAuthAndSettlement(t *testing.T) {
 	}
 
 	// Auth again: invalid state, counted.
-	h.auth(got.RequestID).wantFailure(t, http.StatusBadRequest, iyzico.CodeInvalidState)
+	h.auth(got.RequestID).wantFailure(t, http.StatusBadRequest, CodeInvalidState)
 	st := h.s.Stats()
 	if st.AuthCalls[got.RequestID] != 2 || st.AuthCommits[got.RequestID] != 1 || st.AuthInvalidState != 1 {
 		t.Errorf("auth stats calls %v commits %v invalid %d, want 2, 1, 1", st.AuthCalls, st.AuthCommits, st.AuthInvalidState)
@@ -148,7 +148,7 @@ func TestInsufficientBalance(t *testing.T) {
 	if b := h.balance(); !b.Equal(dec("100")) {
 		t.Errorf("balance = %s, want 100 untouched", b)
 	}
-	h.auth(a.RequestID).wantFailure(t, http.StatusBadRequest, iyzico.CodeInvalidState)
+	h.auth(a.RequestID).wantFailure(t, http.StatusBadRequest, CodeInvalidState)
 
 	// A smaller payout still fits: exactly the balance.
 	h.s.SetBalance(dec("11.00"))
@@ -171,19 +171,19 @@ func TestCancel(t *testing.T) {
 	if d := cmp.Diff(map[string]string{"i1": "MASS_PAYOUT_CANCELED", "inv": "INVALID"}, statuses(r)); d != "" {
 		t.Errorf("items (-want +got):\n%s", d)
 	}
-	h.post(iyzico.PathCancelPrefix+a.RequestID, nil).wantFailure(t, http.StatusBadRequest, iyzico.CodeInvalidState)
-	h.auth(a.RequestID).wantFailure(t, http.StatusBadRequest, iyzico.CodeInvalidState)
+	h.post(iyzico.PathCancelPrefix+a.RequestID, nil).wantFailure(t, http.StatusBadRequest, CodeInvalidState)
+	h.auth(a.RequestID).wantFailure(t, http.StatusBadRequest, CodeInvalidState)
 
 	b := h.init(initReq("c2", ibanItem("j1", "10")))
 	h.auth(b.RequestID).wantSuccess(t)
-	h.post(iyzico.PathCancelPrefix+b.RequestID, nil).wantFailure(t, http.StatusBadRequest, iyzico.CodeInvalidState)
+	h.post(iyzico.PathCancelPrefix+b.RequestID, nil).wantFailure(t, http.StatusBadRequest, CodeInvalidState)
 
 	for _, id := range []string{"79cdefc1-3ce6-4f51-bdd9-c050274db664", "nope", "79CDEFC1-3CE6-4F51-BDD9-C050274DB664"} {
-		h.post(iyzico.PathCancelPrefix+id, nil).wantFailure(t, http.StatusBadRequest, iyzico.CodeNotFound)
-		h.auth(id).wantFailure(t, http.StatusBadRequest, iyzico.CodeNotFound)
+		h.post(iyzico.PathCancelPrefix+id, nil).wantFailure(t, http.StatusBadRequest, CodeNotFound)
+		h.auth(id).wantFailure(t, http.StatusBadRequest, CodeNotFound)
 	}
 	// Upper-case form of a real id: not the id the sandbox issued.
-	h.auth(upper(b.RequestID)).wantFailure(t, http.StatusBadRequest, iyzico.CodeNotFound)
+	h.auth(upper(b.RequestID)).wantFailure(t, http.StatusBadRequest, CodeNotFound)
 	h.post(iyzico.PathAuth, `{}`).wantFailure(t, http.StatusBadRequest, CodeInvalidRequest)
 	h.post(iyzico.PathAuth, `nope`).wantFailure(t, http.StatusBadRequest, CodeInvalidRequest)
 

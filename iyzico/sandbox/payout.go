@@ -119,9 +119,11 @@ type payout struct {
 
 // advance moves an authorized payout along by the clock (p.mu held): at authAt+SettleDelay the
 // bank answers each item (SUCCESS or FAILED; payout PUBLISHED_TO_QUEUE), at authAt+2·SettleDelay
-// failed items become DEPOSIT_SUCCESS (refunded) or DEPOSIT_FAIL and the payout COMPLETED (some
-// item succeeded) or FAIL (none did). An INSUFFICIENT_BALANCE payout keeps that status; its items
-// fail and become DEPOSIT_SUCCESS without touching the balance (nothing was debited).
+// failed items become DEPOSIT_SUCCESS (refunded) or DEPOSIT_FAIL, or stay FAILED under the
+// dialect's FailedStays (refunds are still made), and the payout takes the dialect's
+// CompletedStatus (some item succeeded) or FailStatus (none did). An INSUFFICIENT_BALANCE payout
+// keeps that status; its items fail and become DEPOSIT_SUCCESS (or stay FAILED) without touching
+// the balance (nothing was debited).
 func (s *Server) advance(p *payout, now time.Time) {
 	if p.phase == phaseProcessing && !now.Before(p.authAt.Add(s.settleDelay)) {
 		for _, i := range p.valid {
@@ -146,12 +148,14 @@ func (s *Server) advance(p *payout, now time.Time) {
 			if it.status != iyzico.ItemFailed {
 				continue
 			}
-			switch {
-			case p.insufficient:
-				it.status = iyzico.ItemDepositSuccess
-			case it.outcome == outcomeFailRefund:
-				it.status = iyzico.ItemDepositSuccess
+			refunded := !p.insufficient && it.outcome == outcomeFailRefund
+			if refunded {
 				refund = refund.Add(it.amount).Add(it.commission)
+			}
+			switch {
+			case s.dialect.FailedStays:
+			case p.insufficient || refunded:
+				it.status = iyzico.ItemDepositSuccess
 			default:
 				it.status = iyzico.ItemDepositFail
 			}
@@ -163,9 +167,9 @@ func (s *Server) advance(p *payout, now time.Time) {
 		}
 		if !p.insufficient {
 			if p.successCount > 0 {
-				p.status = iyzico.PayoutCompleted
+				p.status = s.dialect.CompletedStatus
 			} else {
-				p.status = iyzico.PayoutFail
+				p.status = s.dialect.FailStatus
 			}
 		}
 		p.phase = phaseFinal

@@ -54,7 +54,7 @@ func (s *Server) handleRetrieve(c *call) answer {
 		}
 	}
 	if p == nil {
-		return c.fail(iyzico.CodeNotFound, &msgPayoutNotFound)
+		return c.notFound(&msgPayoutNotFound)
 	}
 	page, size := 0, min(*req.Size, s.maxPageSize)
 	if req.Page != nil {
@@ -101,7 +101,7 @@ func (s *Server) handleRetrieve(c *call) answer {
 		if n > from {
 			b = append(b, ',')
 		}
-		b = s.appendItem(b, c, p, &p.items[i])
+		b = s.appendItem(b, c, p, &p.items[i], !s.omitIDInPage)
 	}
 	b = append(b, ']')
 	if s.pagingNested {
@@ -125,8 +125,8 @@ func appendPaging(b []byte, page, size, total int) []byte {
 	return strconv.AppendInt(b, int64(total), 10)
 }
 
-// appendItem renders one item (p.mu held).
-func (s *Server) appendItem(b []byte, c *call, p *payout, it *item) []byte {
+// appendItem renders one item (p.mu held), with massPayoutRequestId when withRequestID.
+func (s *Server) appendItem(b []byte, c *call, p *payout, it *item, withRequestID bool) []byte {
 	b = append(b, `{"itemExternalId":`...)
 	b = iyzico.AppendJSONString(b, it.externalID)
 	b = append(b, `,"referenceCode":`...)
@@ -158,7 +158,7 @@ func (s *Server) appendItem(b []byte, c *call, p *payout, it *item) []byte {
 	b = appendMoney(b, it.commission)
 	b = append(b, `,"currencyCode":`...)
 	b = iyzico.AppendJSONString(b, it.currency)
-	if !s.omitRequestID {
+	if withRequestID {
 		b = append(b, `,"massPayoutRequestId":`...)
 		b = iyzico.AppendJSONString(b, p.requestIDText)
 	}
@@ -176,7 +176,7 @@ func (s *Server) handleItem(c *call) answer {
 		s.mu.RUnlock()
 	}
 	if !ok {
-		return c.fail(iyzico.CodeNotFound, &msgItemNotFound)
+		return c.notFound(&msgItemNotFound)
 	}
 	p := ref.p
 	c.externalID, c.requestID = p.externalID, p.requestIDText
@@ -185,7 +185,7 @@ func (s *Server) handleItem(c *call) answer {
 	s.advance(p, c.now)
 	b := c.envelope(make([]byte, 0, 640), iyzico.StatusSuccess, "", nil)
 	b = append(b, `,"item":`...)
-	b = s.appendItem(b, c, p, &p.items[ref.idx])
+	b = s.appendItem(b, c, p, &p.items[ref.idx], !s.omitIDInItem)
 	b = append(b, '}')
 	c.outcome = "success"
 	return answer{status: http.StatusOK, body: b}

@@ -82,9 +82,9 @@ func TestRetrieveFailures(t *testing.T) {
 		{"negative page", `{"requestId":"` + a.RequestID + `","page":-1,"size":10}`, CodeInvalidRequest},
 		{"bad itemType", `{"requestId":"` + a.RequestID + `","itemType":"ALL","size":10}`, CodeInvalidRequest},
 		{"not JSON", `{`, CodeInvalidRequest},
-		{"unknown requestId", `{"requestId":"79cdefc1-3ce6-4f51-bdd9-c050274db664","size":10}`, iyzico.CodeNotFound},
-		{"unknown externalId", `{"externalMassPayoutId":"nope","size":10}`, iyzico.CodeNotFound},
-		{"ids of two payouts", `{"requestId":"` + a.RequestID + `","externalMassPayoutId":"q","size":10}`, iyzico.CodeNotFound},
+		{"unknown requestId", `{"requestId":"79cdefc1-3ce6-4f51-bdd9-c050274db664","size":10}`, CodeNotFound},
+		{"unknown externalId", `{"externalMassPayoutId":"nope","size":10}`, CodeNotFound},
+		{"ids of two payouts", `{"requestId":"` + a.RequestID + `","externalMassPayoutId":"q","size":10}`, CodeNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,18 +163,29 @@ func TestRetrieveItem(t *testing.T) {
 		}
 	}
 	for _, ref := range []string{"b9a2f39c-0403-4869-a23a-371046c7431f", "x", upper(r.MassPayoutItems.Items[0].ReferenceCode)} {
-		h.get(iyzico.PathItemPrefix+ref).wantFailure(t, http.StatusBadRequest, iyzico.CodeNotFound)
+		h.get(iyzico.PathItemPrefix+ref).wantFailure(t, http.StatusBadRequest, CodeNotFound)
 	}
-	// OmitRequestIDInRetrieve.
-	h2 := setup(t, Options{OmitRequestIDInRetrieve: true})
-	b := h2.init(initReq("e", ibanItem("i1", "10")))
-	r = h2.retrieve(iyzico.RetrieveRequest{RequestID: b.RequestID})
-	if id := r.MassPayoutItems.Items[0].MassPayoutRequestID; id != "" {
-		t.Errorf("massPayoutRequestId = %q, want omitted", id)
-	}
-	got := h2.get(iyzico.PathItemPrefix + r.MassPayoutItems.Items[0].ReferenceCode)
-	if strings.Contains(string(got.body), "massPayoutRequestId") {
-		t.Errorf("item answer carries massPayoutRequestId: %s", got.body)
+	// OmitRequestIDInRetrieve drops it from retrieve items only, OmitRequestIDInItem from the item
+	// answer only.
+	for _, opts := range []Options{{OmitRequestIDInRetrieve: true}, {OmitRequestIDInItem: true}} {
+		h2 := setup(t, opts)
+		b := h2.init(initReq("e", ibanItem("i1", "10")))
+		wantInPage, wantInItem := b.RequestID, b.RequestID
+		if opts.OmitRequestIDInRetrieve {
+			wantInPage = ""
+		}
+		if opts.OmitRequestIDInItem {
+			wantInItem = ""
+		}
+		r = h2.retrieve(iyzico.RetrieveRequest{RequestID: b.RequestID})
+		if id := r.MassPayoutItems.Items[0].MassPayoutRequestID; id != wantInPage {
+			t.Errorf("OmitRequestIDInRetrieve %t: retrieved item's massPayoutRequestId = %q, want %q", opts.OmitRequestIDInRetrieve, id, wantInPage)
+		}
+		var ir iyzico.ItemResponse
+		h2.get(iyzico.PathItemPrefix+r.MassPayoutItems.Items[0].ReferenceCode).decode(t, &ir)
+		if id := ir.Item.MassPayoutRequestID; id != wantInItem {
+			t.Errorf("OmitRequestIDInItem %t: item answer's massPayoutRequestId = %q, want %q", opts.OmitRequestIDInItem, id, wantInItem)
+		}
 	}
 }
 

@@ -67,13 +67,18 @@ type Options struct {
 	MaxPageSize int
 	// Paging is PagingTop, PagingNested or PagingBoth (default; also for any other value).
 	Paging string
-	// OmitRequestIDInRetrieve drops massPayoutRequestId from items in retrieve and retrieve
-	// item answers, like iyzico's documented examples.
+	// OmitRequestIDInRetrieve drops massPayoutRequestId from the items of retrieve answers, like
+	// iyzico's documented examples.
 	OmitRequestIDInRetrieve bool
+	// OmitRequestIDInItem drops massPayoutRequestId from the retrieve item answer.
+	OmitRequestIDInItem bool
 	// FailureStatus is the HTTP status of business failures (status "failure" answers other than
 	// authentication, rate limiting and injected server errors). Default 400; 200 is the other
 	// plausible choice for iyzico.
 	FailureStatus int
+	// Dialect is how the sandbox answers where iyzico documents nothing (see Dialect). The zero
+	// value is the sandbox's own choices.
+	Dialect Dialect
 	// Log receives one line per request. The zero Logger logs nothing.
 	Log zerolog.Logger
 }
@@ -87,8 +92,10 @@ type Server struct {
 	maxPageSize   int
 	pagingTop     bool
 	pagingNested  bool
-	omitRequestID bool
+	omitIDInPage  bool
+	omitIDInItem  bool
 	failureStatus int
+	dialect       Dialect // with defaults filled in
 	log           zerolog.Logger
 	faults        *faultState
 
@@ -122,7 +129,8 @@ func New(opts Options) *Server {
 		clock:         opts.Clock,
 		settleDelay:   max(opts.SettleDelay, 0),
 		maxPageSize:   opts.MaxPageSize,
-		omitRequestID: opts.OmitRequestIDInRetrieve,
+		omitIDInPage:  opts.OmitRequestIDInRetrieve,
+		omitIDInItem:  opts.OmitRequestIDInItem,
 		failureStatus: opts.FailureStatus,
 		log:           opts.Log,
 		faults:        newFaultState(opts.Seed, opts.Faults),
@@ -158,6 +166,7 @@ func New(opts Options) *Server {
 	if s.failureStatus == 0 {
 		s.failureStatus = DefaultFailureStatus
 	}
+	s.dialect = opts.Dialect.withDefaults(s.failureStatus)
 	if s.balance.IsZero() {
 		s.balance = DefaultInitialBalance
 	}

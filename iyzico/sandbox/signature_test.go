@@ -21,17 +21,17 @@ func TestPublishedVectors(t *testing.T) {
 		{
 			http.MethodPost, iyzico.PathAuth, `{"requestId":"79cdefc1-3ce6-4f51-bdd9-c050274db664"}`,
 			"IYZWSv2 YXBpS2V5OmFwaUtleSZyYW5kb21LZXk6MTIzNDU2Nzg5JnNpZ25hdHVyZTo2MWE4MzlhYTViNzUyMDNkZDkyZTAxNjFkZjI0YzFmMjU1MzRlNGE2MTI2NzVmZmJhODY2ZGUyZjU4MTZiZmZk",
-			http.StatusBadRequest, iyzico.CodeNotFound,
+			http.StatusBadRequest, CodeNotFound,
 		},
 		{
 			http.MethodGet, "/v1/mass/payout/retrieve/items/b9a2f39c-0403-4869-a23a-371046c7431f", "",
 			"IYZWSv2 YXBpS2V5OmFwaUtleSZyYW5kb21LZXk6MTIzNDU2Nzg5JnNpZ25hdHVyZTo4ZGZmMDc3MTYzYTlkNGMyZjdhMzAyMDUxNjA4MzJjNjFmOGM1ODY3OWJlZmRjZjNiNmVhMjA3ZmMzMTllYjQw",
-			http.StatusBadRequest, iyzico.CodeNotFound,
+			http.StatusBadRequest, CodeNotFound,
 		},
 		{
 			http.MethodPost, "/v1/mass/payout/cancel/79cdefc1-3ce6-4f51-bdd9-c050274db664", "",
 			"IYZWSv2 YXBpS2V5OmFwaUtleSZyYW5kb21LZXk6MTIzNDU2Nzg5JnNpZ25hdHVyZTplNmUwNGE3NTY3MThiMGQ5MWFlMmMxNTkzMDYzZTMyMTI3MjQ5MzVlMTBiMGU0MGM0YmI0ZmRiMDRkZGFlY2Q1",
-			http.StatusBadRequest, iyzico.CodeNotFound,
+			http.StatusBadRequest, CodeNotFound,
 		},
 		{
 			http.MethodGet, iyzico.PathBalance, "",
@@ -41,7 +41,7 @@ func TestPublishedVectors(t *testing.T) {
 		{
 			http.MethodPost, iyzico.PathRetrieve, `{"requestId":"c95e344a-c7c9-4605-91b8-3f48ee9dece6","externalMassPayoutId":"massPayoutId-323","page":0,"size":40}`,
 			"IYZWSv2 YXBpS2V5OmFwaUtleSZyYW5kb21LZXk6MTIzNDU2Nzg5JnNpZ25hdHVyZTo4MzJhNWNkNzA4MGIwZDhmM2Q3ZWZhYTY0OGY3ZjYxOWJmYjgzM2RjZDRkYWRiNzNhMDVjY2ViMjVmMjc2MWJl",
-			http.StatusBadRequest, iyzico.CodeNotFound,
+			http.StatusBadRequest, CodeNotFound,
 		},
 		{
 			http.MethodPost, iyzico.PathInit, `{"externalId":"massPayoutId-323ddd","conversationId":"conversationId-323f","purpose":"SALARY","items":[{"itemExternalId":"ext-65656","recipientType":"IBAN","recipientInfo":"TR920086402100002353983528","amount":{"value":100,"currency":"TRY"},"description":"Payment for services","recipientName":"John Doe"}]}`,
@@ -107,7 +107,7 @@ func TestAuthenticationFailures(t *testing.T) {
 			r := h.raw(http.MethodPost, tt.target, tt.auth, tt.body)
 			if tt.wantCode == "" {
 				// Authentic: the unknown requestId is the only complaint left.
-				r.wantFailure(t, http.StatusBadRequest, iyzico.CodeNotFound)
+				r.wantFailure(t, http.StatusBadRequest, CodeNotFound)
 				return
 			}
 			r.wantFailure(t, http.StatusUnauthorized, tt.wantCode)

@@ -31,18 +31,23 @@ type Stats struct {
 	// "an externalId is always sent with identical bytes".
 	InitBodies map[string]int `json:"initBodies"`
 	// InitReplays counts repeated inits answered with the original answer; InitConflicts those
-	// refused with iyzico.CodeDuplicateExternalID.
+	// refused with the dialect's DuplicateCode.
 	InitReplays   int `json:"initReplays"`
 	InitConflicts int `json:"initConflicts"`
+	// InitToExisting counts, per externalId, init requests handled while a payout with that
+	// externalId already existed: replays and refusals alike. Our worker keeps it empty.
+	InitToExisting map[string]int `json:"initToExisting"`
 	// ItemsUnderManyExternalIDs maps each itemExternalId committed under more than one externalId
 	// (INVALID items included) to those externalIds, in commit order.
 	ItemsUnderManyExternalIDs map[string][]string `json:"itemsUnderManyExternalIds"`
 
 	// AuthCalls counts handled auth requests per requestId as sent; AuthCommits those that
-	// authorized the payout (at most 1 each); AuthInvalidState those refused with
-	// iyzico.CodeInvalidState because the payout was not in INIT.
+	// authorized the payout (at most 1 each); AuthToNonInit, per requestId, and AuthInvalidState,
+	// in total, those refused with the dialect's InvalidStateCode because the payout was not in
+	// INIT.
 	AuthCalls        map[string]int `json:"authCalls"`
 	AuthCommits      map[string]int `json:"authCommits"`
+	AuthToNonInit    map[string]int `json:"authToNonInit"`
 	AuthInvalidState int            `json:"authInvalidState"`
 	// CancelCalls counts handled cancel requests per requestId as sent; CancelCommits those that
 	// canceled a payout.
@@ -62,8 +67,10 @@ type counters struct {
 	initBodies       map[string][][32]byte
 	initReplays      int
 	initConflicts    int
+	initToExisting   map[string]int
 	authCalls        map[string]int
 	authCommits      map[string]int
+	authToNonInit    map[string]int
 	authInvalidState int
 	cancelCalls      map[string]int
 	cancelCommits    int
@@ -72,8 +79,8 @@ type counters struct {
 func newCounters() counters {
 	return counters{
 		requests: map[string]int{}, faults: map[string]int{}, initAttempts: map[string]int{},
-		initBodies: map[string][][32]byte{}, authCalls: map[string]int{}, authCommits: map[string]int{},
-		cancelCalls: map[string]int{},
+		initBodies: map[string][][32]byte{}, initToExisting: map[string]int{}, authCalls: map[string]int{},
+		authCommits: map[string]int{}, authToNonInit: map[string]int{}, cancelCalls: map[string]int{},
 	}
 }
 
@@ -99,8 +106,10 @@ func (s *Server) Stats() Stats {
 		InitBodies:       make(map[string]int, len(k.initBodies)),
 		InitReplays:      k.initReplays,
 		InitConflicts:    k.initConflicts,
+		InitToExisting:   maps.Clone(k.initToExisting),
 		AuthCalls:        maps.Clone(k.authCalls),
 		AuthCommits:      maps.Clone(k.authCommits),
+		AuthToNonInit:    maps.Clone(k.authToNonInit),
 		AuthInvalidState: k.authInvalidState,
 		CancelCalls:      maps.Clone(k.cancelCalls),
 		CancelCommits:    k.cancelCommits,

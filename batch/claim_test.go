@@ -1,0 +1,201 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/masspayout/masspayout/iyzico"
+	"github.com/shopspring/decimal"
+)
+
+func TestCommitCountsOnceUnderClaim(t *testing.T) {
+	s, q := newStore(t)
+	body := header + "a1,IDENTITY_NUMBER,17291716060,,200.25,TRY\na2,MEMBER_ID,2228853,,7000,TRY\n"
+	if _, err := submitBytes(t, s, q, "b3", "csv", body, 10); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cl, err := s.Claim(ctx, "b3", 1, StepInit, time.Minute, []string{ChunkPending}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cl.SentBefore || cl.Nth != 1 {
+		t.Errorf("first claim: sent before %v, nth %d", cl.SentBefore, cl.Nth)
+	}
+	// A second execution of the same step cannot claim the chunk while the first holds it.
+	if _, err := s.Claim(ctx, "b3", 1, StepInit, time.Minute, []string{ChunkPending}, false); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second claim = %v, want ErrBusy", err)
+	}
+	ch := Change{Event: EvInitAccepted, RequestID: "req-1", Outcomes: []Outcome{{Status: iyzico.ItemInit}, {Status: iyzico.ItemInvalid, Code: "X"}}}
+	prog, err := cl.Commit(ctx, ch)
+	if err != nil || prog.Pending != 0 || prog.Init != 1 || prog.InitWaiting != 1 || !prog.InitPhaseDone() || !prog.Quiet() {
+		t.Fatalf("Commit = %+v, %v", prog, err)
+	}
+	// The claim is released by the commit: committing with it again is refused, nothing counted.
+	if _, err := cl.Commit(ctx, Change{Event: EvSeenInit, Outcomes: ch.Outcomes}); !errors.Is(err, ErrClaimLost) {
+		t.Fatalf("commit after release = %v, want ErrClaimLost", err)
+	}
+	b, _ := s.Get(ctx, "b3")
+	if b.Counts[iyzico.ItemInit] != 1 || b.Counts[iyzico.ItemInvalid] != 1 || b.Counts[RowPending] != 0 || b.InitDone != 1 {
+		t.Errorf("counts %v init_done %d", b.Counts, b.InitDone)
+	}
+	if got := b.Amounts[iyzico.ItemInit]["TRY"]; !got.Equal(decimal.RequireFromString("200.25")) {
+		t.Errorf("INIT TRY = %s", got)
+	}
+	if b.Status != StatusAwaitingApproval || b.Chunks[ChunkInit] != 1 || b.InitWaiting != 1 {
+		t.Errorf("status %s, chunks %v, waiting %d", b.Status, b.Chunks, b.InitWaiting)
+	}
+	// An init claim on a chunk no longer PENDING is refused with its state.
+	var se *StateError
+	if _, err := s.Claim(ctx, "b3", 1, StepInit, time.Minute, []string{ChunkPending}, false); !errors.As(err, &se) || se.State != ChunkInit {
+		t.Fatalf("init claim of an INIT chunk = %v", err)
+	}
+	// Auth needs an approval.
+	if _, err := s.Claim(ctx, "b3", 1, StepAuth, time.Minute, []string{ChunkInit}, true); !errors.Is(err, ErrUnapproved) {
+		t.Fatalf("auth claim before approval = %v, want ErrUnapproved", err)
+	}
+	// A recorded requestId never changes.
+	cl, err = s.Claim(ctx, "b3", 1, StepReconcile, time.Minute, ChunkStatesAll, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Commit(ctx, Change{Event: EvSeenInit, RequestID: "req-2"}); err == nil {
+		t.Fatal("a commit replacing the recorded requestId was accepted")
+	}
+	// An illegal transition is refused before anything is written.
+	if _, err := cl.Commit(ctx, Change{Event: EvInitAccepted}); !errors.Is(err, ErrIllegalTransition) {
+		t.Fatalf("INIT on init-accepted = %v, want ErrIllegalTransition", err)
+	}
+	cl.Release(ctx)
+}
+
+func TestClaimExpiresAndFencesTheLoser(t *testing.T) {
+	s, q := newStore(t)
+	if _, err := submitBytes(t, s, q, "exp", "csv", header+"a1,MEMBER_ID,2228853,,10,TRY\n", 10); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := s.Claim(ctx, "exp", 1, StepInit, 300*time.Millisecond, []string{ChunkPending}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var busy *BusyError
+	if _, err := s.Claim(ctx, "exp", 1, StepInit, time.Minute, []string{ChunkPending}, false); !errors.As(err, &busy) || busy.Step != StepInit || busy.Left <= 0 {
+		t.Fatalf("claim while held = %v", err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	second, err := s.Claim(ctx, "exp", 1, StepInit, time.Minute, []string{ChunkPending}, false)
+	if err != nil {
+		t.Fatalf("claim after expiry: %v", err)
+	}
+	if !second.SentBefore || second.Nth != 2 {
+		t.Errorf("second claim: sent before %v (the first marked it), nth %d", second.SentBefore, second.Nth)
+	}
+	// The first execution woke up late: its commit and its failure record are refused.
+	if _, err := first.Commit(ctx, Change{Event: EvInitRefused}); !errors.Is(err, ErrClaimLost) {
+		t.Fatalf("late commit = %v, want ErrClaimLost", err)
+	}
+	if _, err := first.Fail(ctx, Failure{Err: errors.New("late"), Counted: true}); !errors.Is(err, ErrClaimLost) {
+		t.Fatalf("late failure = %v, want ErrClaimLost", err)
+	}
+	// A release with a lost claim does not free the winner's.
+	first.Release(ctx)
+	if _, err := s.Claim(ctx, "exp", 1, StepInit, time.Minute, []string{ChunkPending}, false); !errors.Is(err, ErrBusy) {
+		t.Fatalf("claim after the loser released = %v, want ErrBusy", err)
+	}
+	// Failures count towards the budget; a known-unsent call clears the sent mark.
+	n, err := second.Fail(ctx, Failure{Err: errors.New("dial refused"), Counted: true, NotSent: true, Keep: true})
+	if err != nil || n != 1 {
+		t.Fatalf("Fail = %d, %v", n, err)
+	}
+	n, err = second.Fail(ctx, Failure{Err: errors.New("429"), Counted: false})
+	if err != nil || n != 1 {
+		t.Fatalf("uncounted Fail = %d, %v", n, err)
+	}
+	third, err := s.Claim(ctx, "exp", 1, StepInit, time.Minute, []string{ChunkPending}, false)
+	if err != nil || third.SentBefore || third.Chunk.Attempts != 1 {
+		t.Fatalf("third claim: %+v, %v; want not sent before, 1 attempt", third, err)
+	}
+}
+
+// TestOverlappingClaimsOneWinner: many executions of one step race for a chunk; exactly one wins.
+func TestOverlappingClaimsOneWinner(t *testing.T) {
+	s, q := newStore(t)
+	if _, err := submitBytes(t, s, q, "race", "csv", header+"a1,MEMBER_ID,2228853,,10,TRY\n", 10); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	won := 0
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Claim(context.Background(), "race", 1, StepInit, time.Minute, []string{ChunkPending}, false); err == nil {
+				mu.Lock()
+				won++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if won != 1 {
+		t.Fatalf("%d executions won the claim, want 1", won)
+	}
+}
+
+func TestApproveBindsToTheChunksItSaw(t *testing.T) {
+	s, q := newStore(t)
+	body := header + "a1,MEMBER_ID,2228853,,10.50,TRY\na2,MEMBER_ID,2228853,,20,TRY\na3,MEMBER_ID,2228853,,5,USD\n"
+	if _, err := submitBytes(t, s, q, "ap", "csv", body, 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	commit := func(seq int, ev Event, st string) {
+		t.Helper()
+		cl, err := s.Claim(ctx, "ap", seq, StepReconcile, time.Minute, ChunkStatesAll, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cl.Commit(ctx, Change{Event: ev, RequestID: "r" + itoa(seq), Outcomes: []Outcome{{Status: st}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(1, EvInitAccepted, iyzico.ItemInit)
+	commit(2, EvInitAccepted, iyzico.ItemInit)
+	commit(3, EvBudgetSpent, RowUnknown)
+	b, _ := s.Get(ctx, "ap")
+	if b.Status != StatusAwaitingApproval {
+		t.Fatalf("status %s", b.Status)
+	}
+	a, err := s.Approve(ctx, "ap", "alice", false, q, testTaskOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Chunks) != 2 || a.Rows != 2 || a.Totals["TRY"] != "30.50" || a.Totals["USD"] != "" {
+		t.Fatalf("approval %+v", a)
+	}
+	// The UNKNOWN chunk is repaired into INIT later: it waits for an approval of its own.
+	commit(3, EvSeenInit, iyzico.ItemInit)
+	b, _ = s.Get(ctx, "ap")
+	if b.Status != StatusAwaitingApproval || b.InitWaiting != 1 {
+		t.Fatalf("after repair: status %s, waiting %d", b.Status, b.InitWaiting)
+	}
+	if _, err := s.Claim(ctx, "ap", 3, StepAuth, time.Minute, []string{ChunkInit}, true); !errors.Is(err, ErrUnapproved) {
+		t.Fatalf("auth claim of the repaired chunk = %v, want ErrUnapproved", err)
+	}
+	a2, err := s.Approve(ctx, "ap", "bob", false, q, testTaskOptions)
+	if err != nil || len(a2.Chunks) != 1 || a2.Chunks[0] != 3 || a2.Totals["USD"] != "5.00" {
+		t.Fatalf("second approval %+v, %v", a2, err)
+	}
+	if _, err := s.Approve(ctx, "ap", "carol", false, q, testTaskOptions); !errors.Is(err, ErrNotAwaitingApproval) {
+		t.Fatalf("third approval = %v, want ErrNotAwaitingApproval", err)
+	}
+	all, err := s.Approvals(ctx, "ap")
+	if err != nil || len(all) != 2 || all[0].Who != "alice" || all[1].Who != "bob" {
+		t.Fatalf("approvals %+v, %v", all, err)
+	}
+}
