@@ -3,10 +3,15 @@ package batch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/masspayout/masspayout/internal/redistest"
 	"github.com/masspayout/masspayout/iyzico"
 	"github.com/shopspring/decimal"
 )
@@ -191,11 +196,95 @@ func TestApproveBindsToTheChunksItSaw(t *testing.T) {
 	if err != nil || len(a2.Chunks) != 1 || a2.Chunks[0] != 3 || a2.Totals["USD"] != "5.00" {
 		t.Fatalf("second approval %+v, %v", a2, err)
 	}
-	if _, err := s.Approve(ctx, "ap", "carol", false, q, testTaskOptions); !errors.Is(err, ErrNotAwaitingApproval) {
-		t.Fatalf("third approval = %v, want ErrNotAwaitingApproval", err)
+	// Nothing awaits approval any more: approving again repeats the last approval, approves nothing.
+	if a3, err := s.Approve(ctx, "ap", "carol", false, q, testTaskOptions); err != nil || !a3.Repeated || a3.N != 2 || a3.Who != "bob" {
+		t.Fatalf("third approval = %+v, %v; want approval 2 repeated", a3, err)
 	}
 	all, err := s.Approvals(ctx, "ap")
 	if err != nil || len(all) != 2 || all[0].Who != "alice" || all[1].Who != "bob" {
 		t.Fatalf("approvals %+v, %v", all, err)
+	}
+}
+
+// TestClaimFencedAfterRedisRestart: a chunk last written by an earlier Redis process (it
+// restarted, and may have lost a claim) is not claimed until one claim lifetime after the restart;
+// a chunk written since is.
+func TestClaimFencedAfterRedisRestart(t *testing.T) {
+	srv := redistest.Start(t, redistest.WithAOF())
+	if !srv.Real() {
+		t.Skip("needs a real redis-server")
+	}
+	rdb := srv.Client()
+	s := NewStore(rdb, time.Hour)
+	q := &recorder{client: asynq.NewClientFromRedisClient(rdb), count: map[string]int{}}
+	if _, err := submitBytes(t, s, q, "fence", "csv", header+"a1,MEMBER_ID,2228853,,10,TRY\na2,MEMBER_ID,2228853,,20,TRY\n", 1); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	srv.Restart()
+	var busy *BusyError
+	if _, err := s.Claim(ctx, "fence", 1, StepInit, time.Minute, []string{ChunkPending}, false); !errors.As(err, &busy) || busy.Step != "redis restart" {
+		t.Fatalf("claim right after a restart = %v, want busy until the fence ends", err)
+	}
+	// A claim lifetime shorter than Redis's uptime is not fenced.
+	time.Sleep(1100 * time.Millisecond)
+	cl, err := s.Claim(ctx, "fence", 1, StepInit, time.Second, []string{ChunkPending}, false)
+	if err != nil {
+		t.Fatalf("claim once the fence ended: %v", err)
+	}
+	cl.Release(ctx)
+	// Written since the restart: no fence for this chunk, even with a long lifetime.
+	if _, err := s.Claim(ctx, "fence", 1, StepInit, time.Hour, []string{ChunkPending}, false); err != nil {
+		t.Fatalf("claim of a chunk written since the restart: %v", err)
+	}
+	if _, err := s.Claim(ctx, "fence", 2, StepInit, time.Hour, []string{ChunkPending}, false); !errors.Is(err, ErrBusy) {
+		t.Fatalf("claim of an untouched chunk with a long lifetime = %v, want busy", err)
+	}
+}
+
+// TestSubmitRefusesTotalsTheLedgerCannotCount: with no item limit, 100 rows of
+// 999,999,999,999,999.99 TRY add up beyond what the ledger's counters hold: the submission stops
+// with an error instead of wrapping (it once showed a total of −84,467,440,737,095,517.16 TRY).
+func TestSubmitRefusesTotalsTheLedgerCannotCount(t *testing.T) {
+	s, q := newStore(t)
+	body := header + strings.Repeat("a,MEMBER_ID,2228853,,999999999999999.99,TRY\n", 1)
+	var rows strings.Builder
+	rows.WriteString(header)
+	for i := range 100 {
+		fmt.Fprintf(&rows, "a%d,MEMBER_ID,2228853,,999999999999999.99,TRY\n", i)
+	}
+	_, err := submitBytes(t, s, q, "huge", "csv", rows.String(), 10)
+	if err == nil || !strings.Contains(err.Error(), "too large for the ledger's counters") {
+		t.Fatalf("submit = %v, want a refusal", err)
+	}
+	// One such row fits.
+	if _, err := submitBytes(t, s, q, "one-huge", "csv", body, 10); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Get(context.Background(), "one-huge")
+	if got := b.Amounts[RowPending]["TRY"]; got.String() != "999999999999999.99" {
+		t.Errorf("PENDING TRY = %s", got)
+	}
+}
+
+// TestEmptySubmissionIsRetired: a submission that stored nothing and whose submitter went away is
+// SUBMIT_FAILED and can be taken up again.
+func TestEmptySubmissionIsRetired(t *testing.T) {
+	s, q := newStore(t)
+	if _, err := submitBytes(t, s, q, "ghost", "csv", "", 10); err == nil {
+		t.Fatal("empty file accepted")
+	}
+	b, err := s.Get(context.Background(), "ghost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Status != StatusSubmitFailed {
+		t.Fatalf("status %s, want SUBMIT_FAILED", b.Status)
+	}
+	if ids, _ := s.Active(context.Background()); slices.Contains(ids, "ghost") {
+		t.Error("a failed submission is still active")
+	}
+	if ttl := s.rdb.TTL(context.Background(), batchKey("ghost")).Val(); ttl <= 0 {
+		t.Errorf("TTL %s on a failed submission, want the ledger TTL", ttl)
 	}
 }

@@ -167,6 +167,20 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 		b, err := s.Get(ctx, id)
 		return &SubmitResult{Batch: b, AlreadySubmitted: true}, err
 	}
+	res, err := s.submit(ctx, id, contentHash, created, duplicateOf, o, ropts, req, q, topts)
+	if err != nil {
+		// Nothing stored (an empty or unreadable file, say): say so rather than leave the batch
+		// SUBMITTING for ever. A chunk stored means a resumable submission: leave it.
+		if b, herr := s.Head(context.WithoutCancel(ctx), id); herr == nil && b.ChunksSeen == 0 && !b.SubmitDone {
+			_ = s.MarkSubmitFailed(context.WithoutCancel(ctx), id, "submission stopped before anything was stored: "+err.Error())
+		}
+		return nil, err
+	}
+	return res, nil
+}
+
+// submit records the submission in the audit list and streams the file into the batch.
+func (s *Store) submit(ctx context.Context, id, contentHash string, created bool, duplicateOf string, o Options, ropts payoutfile.Options, req SubmitRequest, q Enqueuer, topts tasks.Options) (*SubmitResult, error) {
 	if created {
 		if err := s.Audit(ctx, id, req.Submitter, "submitted", fmt.Sprintf("file %s, sha256 %s", req.Source, contentHash)); err != nil {
 			return nil, err

@@ -44,10 +44,10 @@ func (p *Pipeline) Auth(ctx context.Context, ref tasks.Chunk) error {
 				return s.fail(ctx, err) // the next attempt reads back before anything is sent
 			}
 			r, rerr := p.readBack(ctx, c)
-			switch {
-			case rerr != nil:
+			if rerr != nil {
 				return s.fail(ctx, fmt.Errorf("%w; read back: %w", err, rerr))
-			case r.found && chunkStateFrom(r.payoutStatus(), adoptedOutcomes(c, r)) == batch.ChunkInit:
+			}
+			if ev, _, _ := seen(c, r); ev == batch.EvSeenInit {
 				return s.authRefused(ctx, err)
 			}
 			return s.adopt(ctx, r)

@@ -34,7 +34,7 @@ func (p *Pipeline) Cancel(ctx context.Context, ref tasks.Chunk) error {
 			if rerr != nil {
 				return s.retryLater(ctx, rerr)
 			}
-			if r.found && chunkStateFrom(r.payoutStatus(), adoptedOutcomes(c, r)) == batch.ChunkInit {
+			if ev, _, _ := seen(c, r); ev == batch.EvSeenInit {
 				return s.retryLater(ctx, err)
 			}
 			return s.adopt(ctx, r)

@@ -81,9 +81,10 @@ func (p *Pipeline) readBack(ctx context.Context, c *batch.Chunk) (remote, error)
 }
 
 // stillInit reads the first page of the chunk's valid items and reports whether iyzico shows the
-// payout unauthorized: its status INIT (or none given) and every listed item INIT or INVALID,
-// under the recorded requestId. It is the check before every auth: one call, since auth moves all
-// of a payout's items at once. found is false when iyzico answered that it holds no such payout.
+// payout unauthorized: its status INIT (or none given) and every listed item INIT or INVALID; and
+// the requestId iyzico names for it (from the page, else from the first item's detail). It is the
+// check before every auth: one or two calls, since auth moves all of a payout's items at once.
+// found is false when iyzico answered that it holds no such payout.
 func (p *Pipeline) stillInit(ctx context.Context, c *batch.Chunk) (init, found bool, requestID string, err error) {
 	size := p.PageSize
 	if size <= 0 {
@@ -100,7 +101,16 @@ func (p *Pipeline) stillInit(ctx context.Context, c *batch.Chunk) (init, found b
 		return false, false, "", nil
 	}
 	items := resp.MassPayoutItems.Items
-	requestID = requestIDOf(resp.MassPayout, items)
+	if requestID = requestIDOf(resp.MassPayout, items); requestID == "" && len(items) > 0 && items[0].ReferenceCode != "" {
+		// Auth goes only to the recorded requestId: learn which one iyzico has, where it says.
+		d, err := p.Iyzico.RetrieveItem(ctx, items[0].ReferenceCode)
+		if err != nil && !absent(err) {
+			return false, false, "", fmt.Errorf("read back %s (item): %w", c.ExternalID(), err)
+		}
+		if err == nil && d.Item != nil {
+			requestID = d.Item.MassPayoutRequestID
+		}
+	}
 	if resp.MassPayout != nil && resp.MassPayout.MassPayoutStatus != "" && resp.MassPayout.MassPayoutStatus != iyzico.PayoutInit {
 		return false, true, requestID, nil
 	}

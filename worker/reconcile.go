@@ -21,6 +21,8 @@ type ReconcileChange struct {
 	Detail string
 	// Changed: the ledger took what iyzico showed (the state, or only item outcomes).
 	Changed bool
+	// Busy: another step held the chunk's claim; it was left to that step.
+	Busy bool
 	// Unresolved: the chunk is UNKNOWN, or iyzico could not be asked; a person may have to look.
 	Unresolved bool
 }
@@ -109,7 +111,7 @@ func (p *Pipeline) ReconcileChunk(ctx context.Context, ref tasks.Chunk) Reconcil
 	var busy *batch.BusyError
 	switch {
 	case errors.As(err, &busy):
-		ch.Detail = fmt.Sprintf("busy: its %s step is at work (claim for up to %s more)", busy.Step, busy.Left.Round(time.Second))
+		ch.Detail, ch.Busy = fmt.Sprintf("busy: its %s step is at work (claim for up to %s more)", busy.Step, busy.Left.Round(time.Second)), true
 		return ch
 	case err != nil:
 		ch.Detail, ch.Unresolved = "not reconciled: "+err.Error(), true

@@ -188,3 +188,47 @@ func (s *Server) Restart() {
 
 // Real reports whether this is a real redis-server rather than the miniredis fallback.
 func (s *Server) Real() bool { return s.mini == nil }
+
+// Snapshot copies the server's persisted data (its AOF and RDB files) as they are now, and
+// returns a restore func that kills the server, puts that copy back in place of everything
+// written since, and starts it again: a Redis that lost its last writes. With WithAOF the copy
+// holds every write acknowledged before Snapshot.
+func (s *Server) Snapshot() (restore func()) {
+	s.t.Helper()
+	if s.mini != nil {
+		s.t.Fatal("redistest: Snapshot needs a real redis-server")
+	}
+	saved := s.t.TempDir()
+	if err := os.CopyFS(saved, os.DirFS(s.dir)); err != nil {
+		s.t.Fatalf("redistest: snapshot: %v", err)
+	}
+	return func() {
+		s.t.Helper()
+		s.stop()
+		for _, name := range []string{"appendonlydir", "dump.rdb"} {
+			if err := os.RemoveAll(filepath.Join(s.dir, name)); err != nil {
+				s.t.Fatalf("redistest: restore: %v", err)
+			}
+			src := filepath.Join(saved, name)
+			if _, err := os.Stat(src); err != nil {
+				continue
+			}
+			if name == "dump.rdb" {
+				b, err := os.ReadFile(src)
+				if err == nil {
+					err = os.WriteFile(filepath.Join(s.dir, name), b, 0o600)
+				}
+				if err != nil {
+					s.t.Fatalf("redistest: restore: %v", err)
+				}
+				continue
+			}
+			if err := os.CopyFS(filepath.Join(s.dir, name), os.DirFS(src)); err != nil {
+				s.t.Fatalf("redistest: restore: %v", err)
+			}
+		}
+		if err := s.start(); err != nil {
+			s.t.Fatalf("redistest: restart after restore: %v", err)
+		}
+	}
+}

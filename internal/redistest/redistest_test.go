@@ -98,3 +98,27 @@ func TestRestartKeepsDataByDefaultAndLosesItWhenVolatile(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotRestoresOlderData: what was written after Snapshot is gone after restore.
+func TestSnapshotRestoresOlderData(t *testing.T) {
+	s := Start(t, WithAOF())
+	if !s.Real() {
+		t.Skip("needs a real redis-server")
+	}
+	c := s.Client()
+	ctx := context.Background()
+	if err := c.Set(ctx, "before", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	restore := s.Snapshot()
+	if err := c.Set(ctx, "after", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	restore()
+	if n := c.Exists(ctx, "before").Val(); n != 1 {
+		t.Error("a key written before the snapshot is gone")
+	}
+	if n := c.Exists(ctx, "after").Val(); n != 0 {
+		t.Error("a key written after the snapshot survived the restore")
+	}
+}

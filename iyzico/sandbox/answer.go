@@ -15,6 +15,9 @@ const (
 	// or itemType, a negative page.
 	CodeInvalidRequest iyzico.Code = "10422"
 
+	// CodeRefused answers an injected refusal (FaultRefuse, FaultCommitThenRefuse).
+	CodeRefused iyzico.Code = "10499"
+
 	// CodeDuplicateExternalID answers an init whose externalId is already used (with another body,
 	// or with any body under DuplicateRefuse). iyzico's own code is undocumented (iyzico.md §6).
 	CodeDuplicateExternalID iyzico.Code = "10400"
@@ -53,6 +56,7 @@ var (
 	msgNoRandom         = msg{"Random string gönderilmesi zorunludur", "Random string is required"}
 	msgRateLimited      = msg{"Request Limit Exceeded", "Request Limit Exceeded"}
 	msgServerError      = msg{"Sistem hatası", "Internal server error"}
+	msgRefused          = msg{"İşlem reddedildi", "Request refused"}
 
 	msgBadJSON          = msg{"İstek gövdesi okunamadı", "request body is not valid JSON of the expected shape"}
 	msgNoExternalID     = msg{"externalId zorunludur", "externalId is required"}

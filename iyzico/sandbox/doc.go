@@ -167,7 +167,9 @@
 // then closed without an answer (the state change stays). Random decisions depend only on
 // Options.Seed, the endpoint, the path, the exact body and how many times that same request was
 // seen while random faults were on, so concurrency does not change them. FailNext queues faults
-// for the next requests of an endpoint ahead of the random ones. Note for GET endpoints: Go's
+// for the next requests of an endpoint ahead of the random ones; two kinds exist only there:
+// FaultRefuse (a failure with CodeRefused, nothing done) and FaultCommitThenRefuse (handled, then
+// that failure answered instead). Note for GET endpoints: Go's
 // http.Transport silently retries an idempotent request whose reused connection is dropped.
 //
 // # Logging and statistics

@@ -155,11 +155,18 @@ const (
 	FaultRateLimit                           // a 429 with Retry-After, nothing done
 	FaultLatency                             // Faults.Latency (or 1s when unset) of added delay
 	FaultCommitThenDrop                      // handled fully, then the connection is closed
+	// FaultRefuse answers a failure (Options.FailureStatus, errorCode CodeRefused) without doing
+	// anything: a refusal whose code no client knows.
+	FaultRefuse
+	// FaultCommitThenRefuse handles the request fully (state changes are kept) and then answers
+	// the FaultRefuse failure instead: a server that says no although it did it.
+	FaultCommitThenRefuse
 )
 
 var faultNames = map[FaultKind]string{
 	FaultServerError: "server_error", FaultRateLimit: "rate_limit",
 	FaultLatency: "latency", FaultCommitThenDrop: "commit_then_drop",
+	FaultRefuse: "refuse", FaultCommitThenRefuse: "commit_then_refuse",
 }
 
 // String returns the kind's name as Stats.Faults counts it.
@@ -173,9 +180,10 @@ func (k FaultKind) String() string {
 // decision is what happens to one request.
 type decision struct {
 	latency    time.Duration // 0: none
-	refuse     FaultKind     // FaultServerError, FaultRateLimit or 0
+	refuse     FaultKind     // FaultServerError, FaultRateLimit, FaultRefuse or 0
 	variant    int           // which server error answer (0, 1, 2)
 	drop       bool          // commit then drop
+	lie        bool          // commit then refuse
 	retryAfter time.Duration
 }
 
@@ -236,8 +244,10 @@ func (fs *faultState) decide(endpoint, path string, body []byte) decision {
 			case FaultServerError:
 				d.refuse, d.variant = kind, int(fs.queued%3)
 				fs.queued++
-			case FaultRateLimit:
+			case FaultRateLimit, FaultRefuse:
 				d.refuse = kind
+			case FaultCommitThenRefuse:
+				d.lie = true
 			case FaultLatency:
 				d.latency = f.Latency
 				if d.latency == 0 {

@@ -304,3 +304,25 @@ func TestStatsEndpoint(t *testing.T) {
 		t.Errorf("stats JSON %s lacks itemsUnderManyExternalIds", r.body)
 	}
 }
+
+// TestRefuseFaults: FaultRefuse answers a failure with CodeRefused and does nothing;
+// FaultCommitThenRefuse does the work and answers the same failure.
+func TestRefuseFaults(t *testing.T) {
+	s, hs := live(t, Options{})
+	s.FailNext(EndpointInit, FaultRefuse, 1)
+	s.FailNext(EndpointInit, FaultCommitThenRefuse, 1)
+	for i, want := range []int{0, 1} {
+		body := bodyOf(t, initReq(fmt.Sprintf("refused-%d", i), ibanItem("i", "1")))
+		r := signedDo(t, t.Context(), hs.URL, http.MethodPost, iyzico.PathInit, body)
+		var e iyzico.Response
+		if err := json.Unmarshal(r.body, &e); err != nil || r.status != DefaultFailureStatus || e.Status != iyzico.StatusFailure || e.ErrorCode != CodeRefused {
+			t.Fatalf("init %d: %d %s", i, r.status, r.body)
+		}
+		if got := s.Stats().CommittedPayouts; got != want {
+			t.Errorf("after init %d: %d payouts committed, want %d", i, got, want)
+		}
+	}
+	if f := s.Stats().Faults; f["refuse"] != 1 || f["commit_then_refuse"] != 1 {
+		t.Errorf("faults %v", f)
+	}
+}

@@ -374,6 +374,12 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (a answer, dropped bool) 
 		a := c.failWith(http.StatusTooManyRequests, iyzico.CodeRateLimited, &msgRateLimited)
 		c.outcome = "fault rate_limit"
 		return a, false
+	case FaultRefuse:
+		s.count(func(k *counters) { k.faults[FaultRefuse.String()]++ })
+		c.useLenient()
+		a := c.fail(CodeRefused, &msgRefused)
+		c.outcome = "fault refuse"
+		return a, false
 	}
 
 	switch rt.endpoint {
@@ -394,6 +400,11 @@ func (s *Server) serve(w http.ResponseWriter, c *call) (a answer, dropped bool) 
 		s.count(func(k *counters) { k.faults[FaultCommitThenDrop.String()]++; k.dropped++ })
 		dropConnection(w)
 		return a, true
+	}
+	if d.lie {
+		s.count(func(k *counters) { k.faults[FaultCommitThenRefuse.String()]++ })
+		a = c.fail(CodeRefused, &msgRefused)
+		c.outcome = "fault commit_then_refuse"
 	}
 	return a, false
 }
