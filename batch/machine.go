@@ -166,3 +166,36 @@ func DescribeChunkStates(n map[string]int) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// NextStep says, in a sentence for the operator, what the batch waits for and what to do; "" when
+// it needs nothing (it is moving, or final).
+func NextStep(b *Batch) string {
+	switch b.Status {
+	case StatusAwaitingApproval:
+		s := fmt.Sprintf("%d %s approval: approve the batch to pay them, or cancel it", b.InitWaiting, plural(b.InitWaiting, "chunk in INIT awaits", "chunks in INIT await"))
+		if b.Approvals > 0 {
+			s = fmt.Sprintf("%d %s INIT after the last approval (%d so far) and %s an approval of its own: approve again to pay them", b.InitWaiting,
+				plural(b.InitWaiting, "chunk reached", "chunks reached"), b.Approvals, plural(b.InitWaiting, "awaits", "await"))
+		}
+		return s
+	case StatusNeedsReconcile:
+		return fmt.Sprintf("%d %s UNKNOWN: iyzico may have acted on them and money may be moving, so the batch is not final and must not be submitted again. "+
+			"The janitor reconciles them with growing waits; run `masspayout reconcile %s` to do it now, and ask iyzico support about the externalIds if they stay UNKNOWN",
+			b.Chunks[ChunkUnknown], plural(b.Chunks[ChunkUnknown], "chunk is", "chunks are"), b.ID)
+	case StatusSubmitFailed:
+		return "the submission stopped before anything was stored and nothing was sent: submit the file again"
+	case StatusSubmitting:
+		return "the file is being submitted; an interrupted submission is completed by submitting the same file again"
+	}
+	return ""
+}
+
+func plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return one
+	}
+	if len(many) > 0 {
+		return many[0]
+	}
+	return one + "s"
+}

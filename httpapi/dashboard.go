@@ -92,9 +92,9 @@ func statusClass(status string) string {
 		return "ok"
 	case batch.StatusFailed, "DEPOSIT_FAIL", batch.RowRejected, "INVALID", batch.RowError:
 		return "bad"
-	case "DEPOSIT_SUCCESS", batch.RowUnknown, batch.StatusCompletedWithErrors, batch.StatusAwaitingApproval:
+	case "DEPOSIT_SUCCESS", batch.RowUnknown, batch.StatusCompletedWithErrors, batch.StatusAwaitingApproval, batch.StatusNeedsReconcile:
 		return "warn"
-	case "MASS_PAYOUT_CANCELED", batch.StatusCanceled:
+	case "MASS_PAYOUT_CANCELED", batch.StatusCanceled, batch.StatusSubmitFailed:
 		return "off"
 	}
 	return "wait"
@@ -160,6 +160,7 @@ type chartBar struct {
 type batchBody struct {
 	B                     batchResource
 	Class                 string
+	ChunkStates           string // chunks per state, "2 INIT, 1 UNKNOWN"
 	Lines                 []statusLine
 	Charts                []chart
 	CanApprove, CanCancel bool
@@ -189,14 +190,15 @@ func handleDashboardBatch(log zerolog.Logger, store *batch.Store, pg *pages, c *
 		p := principalFrom(r.Context())
 		awaiting := b.Status == batch.StatusAwaitingApproval && !b.CancelRequested
 		body := batchBody{
-			B:          newBatchResource(b, audit),
-			Class:      statusClass(b.Status),
-			Lines:      statusLines(b),
-			Charts:     charts(b),
-			CanApprove: awaiting && p.Role.Allows(RoleApprove),
-			CanCancel:  awaiting && p.Role.Allows(RoleApprove),
-			CSRF:       c.token(p.Name),
-			ReportURL:  "/batches/" + b.ID + "/report.csv",
+			B:           newBatchResource(b, audit),
+			Class:       statusClass(b.Status),
+			ChunkStates: batch.DescribeChunkStates(b.Chunks),
+			Lines:       statusLines(b),
+			Charts:      charts(b),
+			CanApprove:  awaiting && p.Role.Allows(RoleApprove),
+			CanCancel:   awaiting && p.Role.Allows(RoleApprove),
+			CSRF:        c.token(p.Name),
+			ReportURL:   "/batches/" + b.ID + "/report.csv",
 		}
 		d := pageData{Title: "Batch " + b.ID, User: p, Body: body}
 		if !b.Final {

@@ -25,6 +25,8 @@ type batchResource struct {
 	ProgressPercent int                               `json:"progress_percent"`
 	Counts          map[string]int                    `json:"counts"`
 	Amounts         map[string]map[string]json.Number `json:"amounts"`
+	NextStep        string                            `json:"next_step,omitempty"`
+	Approvals       int                               `json:"approvals,omitempty"`
 	ApprovedBy      string                            `json:"approved_by,omitempty"`
 	ApprovedAt      *time.Time                        `json:"approved_at,omitempty"`
 	CancelRequested bool                              `json:"cancel_requested,omitempty"`
@@ -42,10 +44,12 @@ type optionsResource struct {
 }
 
 type chunksResource struct {
-	Total       int `json:"total"`
-	Stored      int `json:"stored"`
-	Initialized int `json:"initialized"`
-	Settled     int `json:"settled"`
+	Total            int            `json:"total"`
+	Stored           int            `json:"stored"`
+	Initialized      int            `json:"initialized"`
+	Settled          int            `json:"settled"`
+	ByState          map[string]int `json:"by_state"`
+	AwaitingApproval int            `json:"awaiting_approval"`
 }
 
 type linksResource struct {
@@ -81,11 +85,15 @@ func newBatchResource(b *batch.Batch, audit []batch.AuditEntry) batchResource {
 		Valid:    b.Valid,
 		Rejected: b.Rejected,
 		Chunks: chunksResource{
-			Total:       b.ChunksTotal,
-			Stored:      b.ChunksSeen,
-			Initialized: b.InitDone,
-			Settled:     b.Settled,
+			Total:            b.ChunksTotal,
+			Stored:           b.ChunksSeen,
+			Initialized:      b.InitDone,
+			Settled:          b.Settled,
+			ByState:          b.Chunks,
+			AwaitingApproval: b.InitWaiting,
 		},
+		NextStep:        batch.NextStep(b),
+		Approvals:       b.Approvals,
 		ProgressPercent: progressPercent(b),
 		Counts:          b.Counts,
 		Amounts:         map[string]map[string]json.Number{},

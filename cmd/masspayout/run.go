@@ -63,7 +63,7 @@ func cmdRun(ctx context.Context, e env) error {
 			return false // the finalize task has not caught up
 		}
 		switch {
-		case b.Final:
+		case b.Final, b.Status == batch.StatusNeedsReconcile:
 			return true
 		case *waitFinal:
 			return false
@@ -90,6 +90,9 @@ func cmdRun(ctx context.Context, e env) error {
 	}
 	printSummary(e.stdout, b, sum)
 	fmt.Fprintf(e.stdout, "report: %s (summary: %s)\n", path, strings.TrimSuffix(path, filepath.Ext(path))+".json")
+	if b.Status == batch.StatusNeedsReconcile {
+		return fmt.Errorf("batch %s: %s", id, batch.NextStep(b))
+	}
 	if b.Status == batch.StatusAwaitingApproval {
 		if a.cfg.EmbeddedRedis() {
 			fmt.Fprintln(e.stdout, "the batch awaits approval, but its ledger lives in this process's embedded Redis and ends with it: set REDIS_URL to approve later, or run with APPROVAL=auto")

@@ -8,11 +8,11 @@ import (
 	"github.com/masspayout/masspayout/batch"
 )
 
-// cmdStatus prints a batch's progress; --watch refreshes it with a progress bar until the batch
-// is final or awaits approval.
+// cmdStatus prints a batch's progress and what it waits for; --watch refreshes it with a progress
+// bar until the batch is final or waits for a person (approval, reconcile).
 func cmdStatus(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "status", "status [--watch] BATCH")
-	watch := fs.Bool("watch", false, "refresh until the batch is final or awaits approval")
+	watch := fs.Bool("watch", false, "refresh until the batch is final or waits for a person (approval, reconcile)")
 	args, err := parseInterleaved(fs, e.args)
 	if err != nil {
 		return err
@@ -37,23 +37,22 @@ func cmdStatus(ctx context.Context, e env) error {
 	if *watch {
 		bar := newProgressBar(e.stderr)
 		b, err = waitBatch(ctx, a.store, id, bar, func(b *batch.Batch) bool {
-			return b.Final || b.Status == batch.StatusAwaitingApproval
+			return b.Final || batch.NextStep(b) != "" && b.Status != batch.StatusSubmitting
 		})
 		bar.done()
 		if err != nil {
 			return err
 		}
 	}
-	states, err := a.store.ChunkStates(ctx, id)
-	if err != nil {
-		return err
-	}
 	sum, err := a.store.Summary(ctx, id)
 	if err != nil {
 		return err
 	}
 	printSummary(e.stdout, b, sum)
-	fmt.Fprintf(e.stdout, "chunks: %s\n", formatStates(states))
+	fmt.Fprintf(e.stdout, "chunks: %s\n", batch.DescribeChunkStates(b.Chunks))
+	if next := batch.NextStep(b); next != "" {
+		fmt.Fprintf(e.stdout, "next: %s\n", next)
+	}
 	if b.ReportPath != "" {
 		fmt.Fprintf(e.stdout, "report: %s (as of %s)\n", b.ReportPath, b.ReportStatus)
 	}
