@@ -41,44 +41,60 @@ func HandleFinalize(f *Finalizer) asynq.HandlerFunc {
 			return permanent(err)
 		}
 		log := f.Log.With().Str("batch", p.Batch).Str("phase", p.Phase).Logger()
-		b, err := f.Store.Get(ctx, p.Batch)
+		// A chunk that changes while this runs finds this task running and enqueues no other: look
+		// again after each report until the status holds still.
+		for range 3 {
+			changed, err := f.finalize(ctx, log, p.Batch)
+			if err != nil || !changed {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// finalize does one pass of HandleFinalize; changed reports whether the batch's status moved on
+// while it ran.
+func (f *Finalizer) finalize(ctx context.Context, log zerolog.Logger, id string) (changed bool, err error) {
+	b, err := f.Store.Get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if !b.SubmitDone || b.SubmitFailed {
+		return false, nil
+	}
+	status := b.Status
+	if batch.FinalStatus(status) && !b.Final {
+		won, err := f.Store.MarkFinal(ctx, b, status)
 		if err != nil {
-			return err
+			return false, err
 		}
-		if !b.SubmitDone || b.SubmitFailed {
-			return nil
-		}
-		status := b.Status
-		if batch.FinalStatus(status) && !b.Final {
-			won, err := f.Store.MarkFinal(ctx, b, status)
-			if err != nil {
-				return err
+		if won {
+			if err := f.Store.Audit(ctx, id, "masspayout", "final", status); err != nil {
+				return false, err
 			}
-			if won {
-				if err := f.Store.Audit(ctx, p.Batch, "masspayout", "final", status); err != nil {
-					return err
-				}
-				log.Info().Str("status", status).Int("generation", b.Reopened).Msg("batch final")
-			} else if b, err = f.Store.Get(ctx, p.Batch); err != nil {
-				return err
-			}
+			log.Info().Str("status", status).Int("generation", b.Reopened).Msg("batch final")
+		} else if b, err = f.Store.Get(ctx, id); err != nil {
+			return false, err
 		}
-		if b.ReportStatus != b.Status {
-			path, sum, err := f.Store.WriteReportFiles(ctx, p.Batch, filepath.Join(f.ResultsDir, p.Batch+".csv"))
-			if err != nil {
-				return fmt.Errorf("finalize batch %s: %w", p.Batch, err)
-			}
-			if err := f.Store.SetReportPath(ctx, p.Batch, path, sum.Status); err != nil {
-				return err
-			}
-			log.Info().Str("status", sum.Status).Str("report", path).Int("rows", sum.Rows).Msg("batch report written")
+	}
+	if b.ReportStatus != b.Status {
+		path, sum, err := f.Store.WriteReportFiles(ctx, id, filepath.Join(f.ResultsDir, id+".csv"))
+		if err != nil {
+			return false, fmt.Errorf("finalize batch %s: %w", id, err)
 		}
-		if !b.Final || f.Callback == nil || b.Options.CallbackURL == "" || b.CallbackDelivered {
-			return nil
+		if err := f.Store.SetReportPath(ctx, id, path, sum.Status); err != nil {
+			return false, err
 		}
+		log.Info().Str("status", sum.Status).Str("report", path).Int("rows", sum.Rows).Msg("batch report written")
+		if sum.Status != status {
+			return true, nil
+		}
+	}
+	if b.Final && f.Callback != nil && b.Options.CallbackURL != "" && !b.CallbackDelivered {
 		event := b.CallbackEvent()
 		sent, err := f.Store.SendCallbackOnce(ctx, b, 2*f.Callback.timeout(), func() error {
-			sum, err := f.Store.Summary(ctx, p.Batch)
+			sum, err := f.Store.Summary(ctx, id)
 			if err != nil {
 				return err
 			}
@@ -86,13 +102,17 @@ func HandleFinalize(f *Finalizer) asynq.HandlerFunc {
 		})
 		if err != nil {
 			log.Warn().Err(err).Str("event", event).Msg("callback not delivered; will retry")
-			return err
+			return false, err
 		}
 		if sent {
 			log.Info().Str("event", event).Msg("callback delivered")
 		}
-		return nil
 	}
+	again, err := f.Store.Get(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	return again.Status != status, nil
 }
 
 // Callback posts a batch's summary to the URL given at submit, signed with CALLBACK_SECRET:

@@ -36,7 +36,10 @@ func (p *Pipeline) Init(ctx context.Context, ref tasks.Chunk) error {
 		case err == nil && resp.RequestID != "":
 			out, ev, err := initOutcomes(c, resp)
 			if err != nil {
-				return permanent(err)
+				// The ledger cannot read the chunk's items: keep what iyzico said, for reconcile.
+				reason := fmt.Sprintf("iyzico initialized the payout (requestId %s) but the ledger cannot read the chunk's items: %v", resp.RequestID, err)
+				s.log.Error().Str("reason", reason).Msg("chunk is UNKNOWN until reconcile resolves it")
+				return s.commit(ctx, batch.Change{Event: batch.EvBudgetSpent, RequestID: resp.RequestID, LastError: reason})
 			}
 			return s.commit(ctx, batch.Change{Event: ev, Outcomes: out, RequestID: resp.RequestID, PayoutStatus: iyzico.PayoutInit})
 		case err == nil:

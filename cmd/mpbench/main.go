@@ -241,7 +241,8 @@ func benchRun(bin, file, dir, redisURL, sbURL string, chunk, conc, rows int) (fl
 	cmd.Env = append(os.Environ(), "REDIS_URL="+redisURL, "IYZICO_BASE_URL="+sbURL,
 		"IYZICO_API_KEY="+apiKey, "IYZICO_SECRET_KEY="+secretKey, "IYZICO_RATE_LIMIT=0",
 		"CHUNK_SIZE="+strconv.Itoa(chunk), "WORKER_CONCURRENCY="+strconv.Itoa(conc),
-		"APPROVAL=manual", "LOG_LEVEL=error", "RESULTS_DIR="+dir)
+		"APPROVAL=manual", "LOG_LEVEL=error", "RESULTS_DIR="+dir,
+		"REDIS_ALLOW_VOLATILE=true") // a throwaway Redis per measurement: persistence would only measure the disk
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
