@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/masspayout/masspayout/internal/identity"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
@@ -40,7 +41,7 @@ type Approval struct {
 	Totals map[string]string `json:"totals"` // per currency, items in INIT
 	// Repeated: nothing awaited approval any more and this is the batch's last approval, returned
 	// again (an approval repeated after it went through).
-	Repeated bool `json:"-"`
+	Repeated bool `json:"repeated,omitempty"`
 }
 
 // approveChunkScript approves one chunk if it is in INIT awaiting approval. KEYS: chunk, batch.
@@ -65,11 +66,11 @@ func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q En
 	if err != nil {
 		return nil, err
 	}
-	who = strings.TrimSpace(who)
-	if who == "" {
-		return nil, fmt.Errorf("approve batch %s: %w: say who approves", id, ErrInvalidOptions)
+	who, err = identity.Normalize(who)
+	if err != nil {
+		return nil, fmt.Errorf("approve batch %s: %w: the approver's name: %w", id, ErrInvalidOptions, err)
 	}
-	if fourEyes && strings.EqualFold(who, b.Submitter) {
+	if fourEyes && identity.Same(who, b.Submitter) {
 		return nil, fmt.Errorf("approve batch %s: %w (%s submitted it); another person must approve", id, ErrFourEyes, b.Submitter)
 	}
 	if b.CancelRequested {
@@ -221,9 +222,9 @@ return {'ok'}
 // ErrCancelRefused once any approval was given (automatic approval included), and with
 // ErrNotAwaitingApproval when the batch does not await approval. Repeating it is harmless.
 func (s *Store) Cancel(ctx context.Context, id, who string, q Enqueuer, topts tasks.Options) (*Batch, error) {
-	who = strings.TrimSpace(who)
-	if who == "" {
-		return nil, fmt.Errorf("cancel batch %s: %w: say who cancels", id, ErrInvalidOptions)
+	who, err := identity.Normalize(who)
+	if err != nil {
+		return nil, fmt.Errorf("cancel batch %s: %w: the name of who cancels: %w", id, ErrInvalidOptions, err)
 	}
 	b, err := s.Get(ctx, id)
 	if err != nil {

@@ -47,7 +47,7 @@ func BenchmarkSubmit(b *testing.B) {
 		rdb.FlushAll(ctx)
 		file, _ := os.Open(path)
 		start := time.Now()
-		res, err := s.Submit(ctx, SubmitRequest{File: file, BatchID: "bench", Options: Options{Format: "csv", ChunkSize: 500}}, q, tasks.Options{MaxRetry: 25})
+		res, err := s.Submit(ctx, SubmitRequest{File: file, BatchID: "bench", Submitter: "bench", Options: Options{Format: "csv", ChunkSize: 500}}, q, tasks.Options{MaxRetry: 25})
 		submit += time.Since(start)
 		file.Close()
 		if err != nil {

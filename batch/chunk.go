@@ -32,7 +32,7 @@ type Chunk struct {
 	Seq          int
 	State        string
 	Version      int
-	Body         []byte // the exact init request body; every attempt sends these bytes
+	Body         []byte // the exact init request body, every attempt sends these bytes; nil once iyzico holds the payout
 	Rows         []int  // the file row of each item, in body order
 	Sent         bool   // an init attempt may have reached iyzico
 	RequestID    string // iyzico's requestId; once recorded it never changes
@@ -124,9 +124,10 @@ func (s *Store) readChunks(ctx context.Context, batchID string, from, to int, wi
 		if err != nil {
 			return nil, err
 		}
-		// The chunk's hash, items and body are stored together (putChunk), so one without the
-		// others is a damaged ledger.
-		if r.items.Err() != nil || (withBody && r.body.Err() != nil) {
+		// The chunk's hash, items and body are stored together (putChunk), and the body is
+		// deleted once iyzico holds the payout: anything else missing is a damaged ledger.
+		needBody := c.State == ChunkPending || (c.State == ChunkUnknown && c.RequestID == "")
+		if r.items.Err() != nil || (withBody && needBody && r.body.Err() != nil) {
 			return nil, fmt.Errorf("chunk %s: items or body missing from the ledger: %w", c.ExternalID(), ErrNotFound)
 		}
 		c.reportItems = r.items.Val()

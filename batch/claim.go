@@ -174,9 +174,11 @@ type Change struct {
 // Redis's clock, moves the chunk's state, applies the row and amount count deltas, keeps the
 // batch's per-state chunk counters and its count of chunks awaiting approval, approves a chunk of
 // an automatically approved batch when it reaches INIT, records when it entered AUTHORIZED, resets
-// the step's attempt counter, and releases the claim unless told to keep it.
+// the step's attempt counter, deletes the chunk's stored body once iyzico holds the payout or
+// refused it (its recipients' data has no more use; the body's SHA-256 stays), and releases the
+// claim unless told to keep it.
 //
-// KEYS: chunk, batch, counts. ARGV: token, new state, now (RFC 3339), keep (1/0), N, N field/value
+// KEYS: chunk, batch, counts, body. ARGV: token, new state, now (RFC 3339), keep (1/0), N, N field/value
 // pairs for the chunk hash, then field/delta pairs for the counts hash.
 // Returns {1, version, pending, init, authorized, unknown, init waiting, submit done, chunks total}
 // or {-3} when the claim does not hold.
@@ -211,6 +213,7 @@ local wasWaiting = (old == 'INIT' and (h[4] or '') == '') and 1 or 0
 local isWaiting = (new == 'INIT' and approved == '') and 1 or 0
 if wasWaiting ~= isWaiting then redis.call('HINCRBY', KEYS[2], 'init_waiting', isWaiting - wasWaiting) end
 if new == 'AUTHORIZED' and (h[5] or '') == '' then redis.call('HSET', KEYS[1], 'authorized_at', ARGV[3]) end
+if new ~= 'PENDING' and new ~= 'UNKNOWN' then redis.call('DEL', KEYS[4]) end
 if ARGV[4] ~= '1' then redis.call('HDEL', KEYS[1], 'claim', 'claim_until', 'claim_step') end
 redis.call('HSET', KEYS[2], 'updated', ARGV[3])
 local b = redis.call('HMGET', KEYS[2], 'cs:PENDING', 'cs:INIT', 'cs:AUTHORIZED', 'cs:UNKNOWN', 'init_waiting', 'submit_done', 'chunks_total')
@@ -268,7 +271,7 @@ func (cl *Claim) Commit(ctx context.Context, ch Change) (Progress, error) {
 			}
 		}
 	}
-	res, err := commitScript.Run(ctx, cl.store.rdb, []string{cl.key, batchKey(c.Batch), countsKey(c.Batch)}, args...).Int64Slice()
+	res, err := commitScript.Run(ctx, cl.store.rdb, []string{cl.key, batchKey(c.Batch), countsKey(c.Batch), chunkBodyKey(c.Batch, c.Seq)}, args...).Int64Slice()
 	if err != nil {
 		return Progress{}, fmt.Errorf("chunk %s: commit %s: %w", c.ExternalID(), ch.Event, err)
 	}

@@ -288,3 +288,120 @@ func TestEmptySubmissionIsRetired(t *testing.T) {
 		t.Errorf("TTL %s on a failed submission, want the ledger TTL", ttl)
 	}
 }
+
+// TestNamesAreNormalised: the ledger keeps people's names in one form, so a look-alike does not
+// pass the four-eyes rule and an invisible character is refused.
+func TestNamesAreNormalised(t *testing.T) {
+	s, q := newStore(t)
+	ctx := context.Background()
+	res, err := s.Submit(ctx, SubmitRequest{File: strings.NewReader(header + "a1,MEMBER_ID,2228853,,10,TRY\n"), BatchID: "names",
+		Options: Options{Format: "csv", ChunkSize: 10}, Submitter: "  Alice "}, q, testTaskOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Batch.Submitter != "alice" {
+		t.Errorf("submitter stored as %q", res.Batch.Submitter)
+	}
+	cl, err := s.Claim(ctx, "names", 1, StepInit, time.Minute, []string{ChunkPending}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.Commit(ctx, Change{Event: EvInitAccepted, RequestID: "r1", Outcomes: []Outcome{{Status: iyzico.ItemInit}}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"ALICE", "ＡＬＩＣＥ", "alice "} {
+		if _, err := s.Approve(ctx, "names", who, true, q, testTaskOptions); !errors.Is(err, ErrFourEyes) {
+			t.Errorf("approve as %q under four-eyes = %v, want ErrFourEyes", who, err)
+		}
+	}
+	for _, who := range []string{"alice\u200b", "al\u00adice", "\u3164", ""} {
+		if _, err := s.Approve(ctx, "names", who, true, q, testTaskOptions); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("approve as %q = %v, want ErrInvalidOptions", who, err)
+		}
+	}
+	a, err := s.Approve(ctx, "names", "Bob", true, q, testTaskOptions)
+	if err != nil || a.Who != "bob" {
+		t.Fatalf("approve as Bob = %+v, %v", a, err)
+	}
+	log, _ := s.AuditLog(ctx, "names")
+	if last := log[len(log)-1]; last.Who != "bob" || last.Action != "approved" {
+		t.Errorf("audit %+v", last)
+	}
+}
+
+// TestFileFieldsAreCheckedLikeFlags: what a JSON file sets for the batch (purpose, externalId as
+// the batch ID, conversationId) is checked as if a flag gave it.
+func TestFileFieldsAreCheckedLikeFlags(t *testing.T) {
+	s, q := newStore(t)
+	item := `{"itemExternalId":"a1","recipientType":"MEMBER_ID","recipientInfo":"2228853","amount":{"value":10,"currency":"TRY"}}`
+	for _, tc := range []struct{ name, file string }{
+		{"purpose", `{"externalId":"js-1","purpose":"<script>alert(1)</script>","items":[` + item + `]}`},
+		{"lower-case purpose", `{"externalId":"js-2","purpose":"salary","items":[` + item + `]}`},
+		{"batch ID ..", `{"externalId":"..","items":[` + item + `]}`},
+		{"conversationId", `{"externalId":"js-3","conversationId":"a b\n","items":[` + item + `]}`},
+	} {
+		_, err := s.Submit(context.Background(), SubmitRequest{File: strings.NewReader(tc.file), Submitter: "t", Options: Options{Format: "json", ChunkSize: 10}}, q, testTaskOptions)
+		if !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("%s: submit = %v, want ErrInvalidOptions", tc.name, err)
+		}
+	}
+	for _, id := range []string{".", "..", "---", "_", "a/b", strings.Repeat("a", 65)} {
+		if ValidBatchID.MatchString(id) {
+			t.Errorf("batch ID %q accepted", id)
+		}
+	}
+	for _, id := range []string{"a", "pay-2026.11", "mp-1f2e", "..a"} {
+		if !ValidBatchID.MatchString(id) {
+			t.Errorf("batch ID %q refused", id)
+		}
+	}
+}
+
+// TestBodyDeletedOnceIyzicoHoldsIt: a chunk's stored request body (full IBANs, identity numbers,
+// names) is deleted once iyzico holds the payout; its SHA-256 keeps guarding resubmission, and a
+// resumed submission does not store it again.
+func TestBodyDeletedOnceIyzicoHoldsIt(t *testing.T) {
+	s, q := newStore(t)
+	ctx := context.Background()
+	body := header + "a1,MEMBER_ID,2228853,,10,TRY\na2,MEMBER_ID,2228853,,20,TRY\n"
+	if _, err := submitBytes(t, s, q, "min", "csv", body, 1); err != nil {
+		t.Fatal(err)
+	}
+	for seq, ev := range map[int]Event{1: EvInitAccepted, 2: EvBudgetSpent} {
+		cl, err := s.Claim(ctx, "min", seq, StepInit, time.Minute, []string{ChunkPending}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := iyzico.ItemInit
+		rid := "r1"
+		if ev == EvBudgetSpent {
+			st, rid = RowUnknown, ""
+		}
+		if _, err := cl.Commit(ctx, Change{Event: ev, RequestID: rid, Outcomes: []Outcome{{Status: st}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.rdb.Exists(ctx, chunkBodyKey("min", 1)).Val(); n != 0 {
+		t.Error("the body of a chunk iyzico holds is still stored")
+	}
+	if n := s.rdb.Exists(ctx, chunkBodyKey("min", 2)).Val(); n != 1 {
+		t.Error("the body of an UNKNOWN chunk iyzico never confirmed was deleted: it may have to be sent")
+	}
+	c, err := s.GetChunk(ctx, "min", 1)
+	if err != nil || c.State != ChunkInit || len(c.Body) != 0 {
+		t.Fatalf("GetChunk without body = %+v, %v", c, err)
+	}
+	// Resubmitting the same file finds the chunk and stores no body again.
+	if res, err := submitBytes(t, s, q, "min", "csv", body, 1); err != nil || !res.AlreadySubmitted {
+		t.Fatalf("resubmit = %+v, %v", res, err)
+	}
+	if err := s.rdb.HSet(ctx, batchKey("min"), "submit_done", "0").Err(); err != nil { // as if interrupted
+		t.Fatal(err)
+	}
+	if _, err := submitBytes(t, s, q, "min", "csv", body, 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.rdb.Exists(ctx, chunkBodyKey("min", 1)).Val(); n != 0 {
+		t.Error("a resumed submission stored the body of a chunk iyzico holds again")
+	}
+}

@@ -75,8 +75,19 @@ var (
 	ErrInvalidOptions = errors.New("invalid submission options")
 )
 
-// ValidBatchID is the shape of a batch ID (DESIGN.md §3).
-var ValidBatchID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+// ValidBatchID is the shape of a batch ID (DESIGN.md §3): 1 to 64 letters, digits, '.', '_' or
+// '-', at least one of them a letter or digit (so neither "." nor ".." nor "---").
+var ValidBatchID batchIDShape
+
+type batchIDShape struct{}
+
+var batchIDChars = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+var batchIDAlnum = regexp.MustCompile(`[A-Za-z0-9]`)
+
+// MatchString reports whether id has the shape of a batch ID.
+func (batchIDShape) MatchString(id string) bool {
+	return batchIDChars.MatchString(id) && batchIDAlnum.MatchString(id)
+}
 
 // Store is the ledger. It is safe for concurrent use.
 type Store struct {

@@ -255,11 +255,23 @@ type AuditEntry struct {
 	Who    string    `json:"who"`
 	Action string    `json:"action"`
 	Detail string    `json:"detail,omitempty"`
+	// Via is how the person acted (ContextWithVia): "cli, OS user root", "api token ops", ….
+	Via string `json:"via,omitempty"`
+}
+
+type viaKey struct{}
+
+// ContextWithVia returns ctx carrying how the person behind the next ledger changes acts (the
+// command line and its OS user, an API token, the dashboard): the audit list records it beside
+// the person's name.
+func ContextWithVia(ctx context.Context, via string) context.Context {
+	return context.WithValue(ctx, viaKey{}, via)
 }
 
 // Audit appends an entry to the batch's audit list.
 func (s *Store) Audit(ctx context.Context, id, who, action, detail string) error {
-	b, err := json.Marshal(AuditEntry{At: s.now().UTC(), Who: who, Action: action, Detail: detail})
+	via, _ := ctx.Value(viaKey{}).(string)
+	b, err := json.Marshal(AuditEntry{At: s.now().UTC(), Who: who, Action: action, Detail: detail, Via: via})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func BenchmarkWriteReport(b *testing.B) {
 	file, _ := os.Open(path)
 	defer file.Close()
 	ctx := context.Background()
-	if _, err := s.Submit(ctx, SubmitRequest{File: file, BatchID: "bench", Options: Options{Format: "csv", ChunkSize: 500}}, q, tasks.Options{MaxRetry: 25}); err != nil {
+	if _, err := s.Submit(ctx, SubmitRequest{File: file, BatchID: "bench", Submitter: "bench", Options: Options{Format: "csv", ChunkSize: 500}}, q, tasks.Options{MaxRetry: 25}); err != nil {
 		b.Fatal(err)
 	}
 	bt, _ := s.Get(ctx, "bench")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/masspayout/masspayout/internal/identity"
 	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/payoutfile"
 	"github.com/masspayout/masspayout/tasks"
@@ -52,7 +53,7 @@ type SubmitRequest struct {
 	BatchID   string // "" derives one: the JSON file's externalId, else "mp-" + 16 hex of the file's SHA-256
 	Options   Options
 	Limits    payoutfile.Options // MaxFileBytes, MaxFieldBytes, MaxRows (format options come from Options)
-	Submitter string             // identity recorded in the audit list
+	Submitter string             // who submits: normalised (internal/identity), recorded in the audit list
 	// AutoApprove (APPROVAL=auto) records the batch as approved by AutoApprover at creation:
 	// workers authorize each chunk right after init, and the batch cannot be canceled.
 	AutoApprove bool
@@ -104,9 +105,11 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 	if o.ChunkSize < 1 {
 		return nil, fmt.Errorf("%w: chunk size %d: must be at least 1", ErrInvalidOptions, o.ChunkSize)
 	}
-	if o.Purpose != "" && !slices.Contains(iyzico.Purposes, o.Purpose) {
-		return nil, fmt.Errorf("%w: purpose %q: allowed values are %s", ErrInvalidOptions, o.Purpose, strings.Join(iyzico.Purposes, ", "))
+	who, err := identity.Normalize(req.Submitter)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the submitter's name: %w", ErrInvalidOptions, err)
 	}
+	req.Submitter = who
 	contentHash, err := hashFile(req.File, req.Limits.MaxFileBytes)
 	if err != nil {
 		return nil, err
@@ -135,8 +138,16 @@ func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts
 	if id == "" {
 		id = "mp-" + contentHash[:16]
 	}
+	// The file may set these (a JSON file's externalId, purpose, conversationId): they are checked
+	// as they will be used, whether a flag or the file gave them.
 	if !ValidBatchID.MatchString(id) {
-		return nil, fmt.Errorf("%w: batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-'", ErrInvalidOptions, id)
+		return nil, fmt.Errorf("%w: batch ID %q: use 1 to 64 letters, digits, '.', '_' or '-', with at least one letter or digit", ErrInvalidOptions, id)
+	}
+	if o.Purpose != "" && !slices.Contains(iyzico.Purposes, o.Purpose) {
+		return nil, fmt.Errorf("%w: purpose %q: allowed values are %s", ErrInvalidOptions, o.Purpose, strings.Join(iyzico.Purposes, ", "))
+	}
+	if err := checkConversationID(o.ConversationID); err != nil {
+		return nil, err
 	}
 
 	// The file is held by one batch: the same file under another batch ID is refused, since it
@@ -456,15 +467,18 @@ func rejectedRow(rec payoutfile.Record) RejectedRow {
 }
 
 // putChunkScript stores a chunk's hash once; it runs in one transaction after the SET NX of the
-// chunk's body and items keys (see storeChunk). KEYS: chunk, batch, counts. ARGV: body sha, rows,
-// now, then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it
-// existed with the same body, {-1, ”} when it existed with another body, {-2, ”} when the
-// batch's submission was declared failed.
+// chunk's body and items keys (see storeChunk). KEYS: chunk, batch, counts, body. ARGV: body sha,
+// rows, now, then field/delta pairs for counts. Returns {1, state} when stored, {0, state} when it
+// existed with the same body (a body stored again for a chunk past its init is deleted again),
+// {-1, ”} when it existed with another body, {-2, ”} when the batch's submission was declared
+// failed.
 var putChunkScript = redis.NewScript(redisRunLua + `
 local sha = redis.call('HGET', KEYS[1], 'body_sha')
 if sha then
   if sha ~= ARGV[1] then return {-1, ''} end
-  return {0, redis.call('HGET', KEYS[1], 'state')}
+  local st = redis.call('HGET', KEYS[1], 'state')
+  if st ~= 'PENDING' and st ~= 'UNKNOWN' then redis.call('DEL', KEYS[4]) end
+  return {0, st}
 end
 if redis.call('HGET', KEYS[2], 'submit_failed') == '1' then return {-2, ''} end
 redis.call('HSET', KEYS[1], 'body_sha', ARGV[1], 'rows', ARGV[2], 'state', 'PENDING',
@@ -539,7 +553,7 @@ func (sp *splitter) storeChunk(c *storedChunk) error {
 	_, err := sp.store.rdb.TxPipelined(sp.ctx, func(pipe redis.Pipeliner) error {
 		pipe.SetNX(sp.ctx, chunkBodyKey(sp.id, c.seq), c.body, 0)
 		pipe.SetNX(sp.ctx, chunkItemsKey(sp.id, c.seq), c.reportItems, 0)
-		put = putChunkScript.Eval(sp.ctx, pipe, []string{chunkKey(sp.id, c.seq), batchKey(sp.id), countsKey(sp.id)}, c.args...)
+		put = putChunkScript.Eval(sp.ctx, pipe, []string{chunkKey(sp.id, c.seq), batchKey(sp.id), countsKey(sp.id), chunkBodyKey(sp.id, c.seq)}, c.args...)
 		return nil
 	})
 	if err != nil {
@@ -686,4 +700,18 @@ func (s *Store) EnqueueFinalize(ctx context.Context, q Enqueuer, topts tasks.Opt
 func scaleOf(cur string) int {
 	n, _ := payoutfile.MinorUnits(cur)
 	return int(n)
+}
+
+// checkConversationID refuses a conversationId that is too long for iyzico's echo or holds
+// characters that do not belong in an ID.
+func checkConversationID(c string) error {
+	if len(c) > 64 {
+		return fmt.Errorf("%w: conversationId of %d bytes: at most 64", ErrInvalidOptions, len(c))
+	}
+	for _, r := range c {
+		if r < 0x21 || r > 0x7e {
+			return fmt.Errorf("%w: conversationId %q: use printable ASCII without spaces", ErrInvalidOptions, c)
+		}
+	}
+	return nil
 }

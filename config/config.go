@@ -47,11 +47,16 @@ type Config struct {
 	RetryBaseDelay    time.Duration // RETRY_BASE_DELAY: default 2s
 	RetryMaxDelay     time.Duration // RETRY_MAX_DELAY: default 10m
 
-	Approval         string        // APPROVAL: manual (default) or auto
-	ApprovalFourEyes bool          // APPROVAL_FOUR_EYES: default false
-	PollInterval     time.Duration // POLL_INTERVAL: first retrieve after auth, default 1m
-	PollMaxInterval  time.Duration // POLL_MAX_INTERVAL: default 1h
-	PollFor          time.Duration // POLL_FOR: give up polling after, default 168h
+	Approval         string // APPROVAL: manual (default) or auto
+	ApprovalFourEyes bool   // APPROVAL_FOUR_EYES: default false
+	// MasspayoutURL (MASSPAYOUT_URL) and MasspayoutToken (MASSPAYOUT_TOKEN): the `serve` address and
+	// an API token with role approve, through which the CLI's approve goes with APPROVAL_FOUR_EYES
+	// on, so that the approver is the person the token names.
+	MasspayoutURL   string
+	MasspayoutToken Secret
+	PollInterval    time.Duration // POLL_INTERVAL: first retrieve after auth, default 1m
+	PollMaxInterval time.Duration // POLL_MAX_INTERVAL: default 1h
+	PollFor         time.Duration // POLL_FOR: give up polling after, default 168h
 
 	HTTPAddr       string  // HTTP_ADDR: default 127.0.0.1:8080
 	APITokens      []Token // API_TOKENS: name:role:token,...
@@ -118,6 +123,8 @@ func Load(getenv func(string) string) (*Config, error) {
 
 		Approval:         l.oneOf("APPROVAL", "manual", "manual", "auto"),
 		ApprovalFourEyes: l.bool("APPROVAL_FOUR_EYES", false),
+		MasspayoutURL:    l.url("MASSPAYOUT_URL"),
+		MasspayoutToken:  Secret(l.str("MASSPAYOUT_TOKEN", "")),
 		PollInterval:     l.duration("POLL_INTERVAL", time.Minute, time.Millisecond),
 		PollMaxInterval:  l.duration("POLL_MAX_INTERVAL", time.Hour, time.Millisecond),
 		PollFor:          l.duration("POLL_FOR", 168*time.Hour, time.Second),

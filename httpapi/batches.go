@@ -75,7 +75,7 @@ func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer,
 		}
 		// The file is here whole: finish the submission even if the client hangs up, rather
 		// than leave a batch half submitted until someone sends it again.
-		ctx := context.WithoutCancel(r.Context())
+		ctx := batch.ContextWithVia(context.WithoutCancel(r.Context()), via(r))
 		who := principalFrom(r.Context()).Name
 		res, err := store.Submit(ctx, batch.SubmitRequest{
 			File:        up.file,
@@ -342,8 +342,9 @@ func handleBatchGet(log zerolog.Logger, store *batch.Store) http.Handler {
 }
 
 // handleApprove is POST /v1/batches/{id}/approve: the caller (the token's name) approves a batch
-// awaiting approval; 403 FOUR_EYES when fourEyes is on and the caller submitted it. Repeating it
-// is harmless.
+// awaiting approval and answers the batch with the approval (which chunks, how many rows, totals
+// per currency); 403 FOUR_EYES when fourEyes is on and the caller submitted it. Repeating it is
+// harmless: the answer then carries the earlier approval, marked repeated.
 func handleApprove(log zerolog.Logger, store *batch.Store, q batch.Enqueuer, topts tasks.Options, fourEyes bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := approve(r, store, q, topts, fourEyes)
@@ -361,11 +362,14 @@ func approve(r *http.Request, store *batch.Store, q batch.Enqueuer, topts tasks.
 	if err != nil {
 		return batchResource{}, err
 	}
-	ctx := context.WithoutCancel(r.Context())
-	if _, err := store.Approve(ctx, id, principalFrom(r.Context()).Name, fourEyes, q, topts); err != nil {
+	ctx := batch.ContextWithVia(context.WithoutCancel(r.Context()), via(r))
+	a, err := store.Approve(ctx, id, principalFrom(r.Context()).Name, fourEyes, q, topts)
+	if err != nil {
 		return batchResource{}, err
 	}
-	return getBatch(ctx, store, id)
+	res, err := getBatch(ctx, store, id)
+	res.Approval = a
+	return res, err
 }
 
 // handleCancel is POST /v1/batches/{id}/cancel: the caller cancels a batch awaiting approval (409
@@ -387,9 +391,17 @@ func cancel(r *http.Request, store *batch.Store, q batch.Enqueuer, topts tasks.O
 	if err != nil {
 		return batchResource{}, err
 	}
-	ctx := context.WithoutCancel(r.Context())
+	ctx := batch.ContextWithVia(context.WithoutCancel(r.Context()), via(r))
 	if _, err := store.Cancel(ctx, id, principalFrom(r.Context()).Name, q, topts); err != nil {
 		return batchResource{}, err
 	}
 	return getBatch(ctx, store, id)
+}
+
+// via says how the caller of r acts, for the audit list: through the API or the dashboard.
+func via(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/v1/") {
+		return "HTTP API"
+	}
+	return "dashboard"
 }

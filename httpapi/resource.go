@@ -32,7 +32,9 @@ type batchResource struct {
 	CancelRequested bool                              `json:"cancel_requested,omitempty"`
 	CanceledBy      string                            `json:"canceled_by,omitempty"`
 	Links           linksResource                     `json:"links"`
-	Audit           []auditResource                   `json:"audit,omitempty"`
+	// Approval is what an approve request released (its answer only).
+	Approval *batch.Approval `json:"approval,omitempty"`
+	Audit    []auditResource `json:"audit,omitempty"`
 }
 
 type optionsResource struct {
@@ -62,6 +64,7 @@ type auditResource struct {
 	Who    string    `json:"who"`
 	Action string    `json:"action"`
 	Detail string    `json:"detail,omitempty"`
+	Via    string    `json:"via,omitempty"`
 }
 
 // newBatchResource renders b (and its audit list when audit is not nil).

@@ -131,8 +131,9 @@ func HandleScheduleRun(r *ScheduleRunner) asynq.HandlerFunc {
 // for the period are found in the History and the ledger, a file submitted again is
 // AlreadySubmitted. It neither takes nor needs the period's TaskID: a scheduled run of the same
 // period before or after it finds the same files and batch IDs. It does not wait for a late
-// file: with no file it returns ErrNoFiles and records nothing. who is recorded in the batch's
-// audit list.
+// file: with no file it returns ErrNoFiles and records nothing. who, the person who triggers it,
+// is the batches' submitter (so the four-eyes rule keeps them from approving their own run), and
+// the audit list says it came from a manual scheduler run.
 func (r *ScheduleRunner) Trigger(ctx context.Context, name, period, who string) (schedule.Record, error) {
 	log := r.Log.With().Str("schedule", name).Str("period", period).Str("trigger", schedule.TriggerManual).Logger()
 	s, ok := r.File.Schedule(name)
@@ -142,7 +143,8 @@ func (r *ScheduleRunner) Trigger(ctx context.Context, name, period, who string) 
 	if _, err := s.RunFor(period); err != nil {
 		return schedule.Record{}, err
 	}
-	rec, err := r.run(ctx, log, name, period, runMode{trigger: schedule.TriggerManual, submitter: "scheduler run by " + who})
+	ctx = batch.ContextWithVia(ctx, "manual scheduler run of "+name+" for "+period)
+	rec, err := r.run(ctx, log, name, period, runMode{trigger: schedule.TriggerManual, submitter: who})
 	if errors.Is(err, ErrNoFiles) {
 		return rec, err
 	}

@@ -2,17 +2,25 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os/user"
 	"time"
 
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/config"
 )
 
-// cmdApprove releases a batch awaiting approval: one auth per initialized chunk.
+// cmdApprove releases the chunks of a batch awaiting approval: one auth per chunk. With
+// APPROVAL_FOUR_EYES on it goes through the HTTP API (MASSPAYOUT_URL, MASSPAYOUT_TOKEN), so that the
+// approver is the person the token names, not a name typed on the command line.
 func cmdApprove(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "approve", "approve [--as NAME] BATCH")
-	as := fs.String("as", "", "your name, recorded in the audit list and checked by the four-eyes rule (default: $USER)")
+	as := fs.String("as", "", "your name, recorded in the audit list and checked by the four-eyes rule (default: your OS user); not with APPROVAL_FOUR_EYES, where the token names you")
 	args, err := parseInterleaved(fs, e.args)
 	if err != nil {
 		return err
@@ -21,23 +29,79 @@ func cmdApprove(ctx context.Context, e env) error {
 		fs.Usage()
 		return usageErrorf("approve needs exactly one BATCH")
 	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return withExit(exitUsage, fmt.Errorf("configuration: %w", err))
+	}
+	if cfg.ApprovalFourEyes {
+		if *as != "" {
+			return usageErrorf("approve: --as is not used with APPROVAL_FOUR_EYES=true: the approver is the person MASSPAYOUT_TOKEN names")
+		}
+		ap, err := approveOverHTTP(ctx, cfg, args[0])
+		if err != nil {
+			return err
+		}
+		printApproval(e, args[0], ap)
+		return nil
+	}
 	a, err := newApp(ctx, e, appNeeds{}, "approve")
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	ap, err := a.store.Approve(ctx, args[0], identity(e, *as), a.cfg.ApprovalFourEyes, a.queue, a.taskOptions())
+	ap, err := a.store.Approve(ctx, args[0], identity(e, *as), false, a.queue, a.taskOptions())
 	if err != nil {
 		return twoPhaseError(err)
 	}
+	printApproval(e, args[0], ap)
+	return nil
+}
+
+// printApproval says what an approval of batch id released.
+func printApproval(e env, id string, ap *batch.Approval) {
 	if ap.Repeated {
 		fmt.Fprintf(e.stdout, "batch %s: already approved (approval %d by %s at %s); nothing new awaits approval; follow it with: masspayout status --watch %s\n",
-			args[0], ap.N, ap.Who, ap.At.Format(time.RFC3339), args[0])
-		return nil
+			id, ap.N, ap.Who, ap.At.Format(time.RFC3339), id)
+		return
 	}
 	fmt.Fprintf(e.stdout, "batch %s: approval %d by %s released %s (%d rows, %s) for payment; follow it with: masspayout status --watch %s\n",
-		args[0], ap.N, ap.Who, plural(len(ap.Chunks), "chunk"), ap.Rows, formatCurrencyAmounts(ap.Totals), args[0])
-	return nil
+		id, ap.N, ap.Who, plural(len(ap.Chunks), "chunk"), ap.Rows, formatCurrencyAmounts(ap.Totals), id)
+}
+
+// approveOverHTTP approves batch id through serve's API with MASSPAYOUT_TOKEN.
+func approveOverHTTP(ctx context.Context, cfg *config.Config, id string) (*batch.Approval, error) {
+	if cfg.MasspayoutURL == "" || cfg.MasspayoutToken.Reveal() == "" {
+		return nil, errors.New("APPROVAL_FOUR_EYES is on: approvals go through the HTTP API, so that the approver is the person a token names; " +
+			"set MASSPAYOUT_URL (the address of `masspayout serve`, e.g. http://127.0.0.1:8080) and MASSPAYOUT_TOKEN (your API token with role approve), or approve in the dashboard")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.MasspayoutURL+"/v1/batches/"+url.PathEscape(id)+"/approve", nil)
+	if err != nil {
+		return nil, withExit(exitUsage, fmt.Errorf("MASSPAYOUT_URL: %w", err))
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.MasspayoutToken.Reveal())
+	req.Header.Set("Accept", "application/json")
+	client := &http.Client{Transport: &http.Transport{Proxy: nil}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("approve batch %s through %s: %w; check that `masspayout serve` runs there", id, cfg.MasspayoutURL, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Approval *batch.Approval `json:"approval"`
+		Error    *struct{ Code, Message string }
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return nil, fmt.Errorf("approve batch %s through %s: HTTP %d with an unreadable answer: %w", id, cfg.MasspayoutURL, resp.StatusCode, err)
+	}
+	switch {
+	case body.Error != nil:
+		return nil, fmt.Errorf("approve batch %s: %s (%s, HTTP %d)", id, body.Error.Message, body.Error.Code, resp.StatusCode)
+	case resp.StatusCode/100 != 2 || body.Approval == nil:
+		return nil, fmt.Errorf("approve batch %s through %s: HTTP %d without an approval", id, cfg.MasspayoutURL, resp.StatusCode)
+	}
+	return body.Approval, nil
 }
 
 // cmdCancel cancels a batch awaiting approval: its chunks still in INIT are canceled at iyzico.
@@ -65,14 +129,23 @@ func cmdCancel(ctx context.Context, e env) error {
 	return nil
 }
 
-// identity is who runs a command: --as, else $USER, else "cli".
+// identity is who runs a command: --as, else the OS user (osUser), else "cli". The ledger
+// normalises it and the audit list records the OS user beside it (see run).
 func identity(e env, as string) string {
-	for _, v := range []string{as, e.getenv("USER")} {
+	for _, v := range []string{as, osUser(e)} {
 		if v != "" {
 			return v
 		}
 	}
 	return "cli"
+}
+
+// osUser is the name of the user running the process: the OS's account name, else $USER.
+func osUser(e env) string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return e.getenv("USER")
 }
 
 // twoPhaseError gives refusals exit code 1 with their message, and unknown batches a hint.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/masspayout/masspayout/batch"
 	"io"
 	"os"
 	"os/signal"
@@ -88,7 +89,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		usage(stderr, cmds)
 		return usageErrorf("unknown command %q", name)
 	}
-	return c.run(ctx, env{args: args[2:], getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+	e := env{args: args[2:], getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	// The audit list records, beside the name a person gives (--as), who ran the command.
+	ctx = batch.ContextWithVia(ctx, "masspayout "+name+", OS user "+osUser(e))
+	return c.run(ctx, e)
 }
 
 func usage(w io.Writer, cmds map[string]command) {

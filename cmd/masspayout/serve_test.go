@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -234,8 +235,22 @@ func TestServeWithWorkers(t *testing.T) {
 	if status, _ := s.call("POST", "/batches/"+b.ID+"/approve", basicAuth("ops", "ops-pass-77"), "application/x-www-form-urlencoded", nil); status != 403 {
 		t.Errorf("dashboard approve as ops: %d", status)
 	}
-	if status, body := s.call("POST", "/v1/batches/"+b.ID+"/approve", bearer("tok-apr-8b2c"), "", nil); status != 202 {
-		t.Fatalf("approve: %d %s", status, body)
+	// With four-eyes on, the CLI approves through the API, as the token's person; straight against
+	// Redis, or with a typed name, it refuses and says how.
+	c := &cli{t: t, env: env}
+	if _, errs, code := c.run(context.Background(), "approve", b.ID); code != exitFailed || !strings.Contains(errs, "MASSPAYOUT_URL") || !strings.Contains(errs, "MASSPAYOUT_TOKEN") {
+		t.Errorf("approve without MASSPAYOUT_URL: exit %d %s", code, errs)
+	}
+	if _, errs, code := c.run(context.Background(), "approve", "--as", "apr", b.ID); code != exitUsage || !strings.Contains(errs, "--as is not used") {
+		t.Errorf("approve --as with four-eyes: exit %d %s", code, errs)
+	}
+	apr := &cli{t: t, env: maps.Clone(env)}
+	apr.env["MASSPAYOUT_URL"], apr.env["MASSPAYOUT_TOKEN"] = s.base, "tok-apr-8b2c"
+	if out := apr.must(context.Background(), "approve", b.ID); !strings.Contains(out, "approval 1 by apr released") {
+		t.Errorf("approve through the API: %s", out)
+	}
+	if out := apr.must(context.Background(), "approve", b.ID); !strings.Contains(out, "already approved (approval 1 by apr") {
+		t.Errorf("second approve through the API: %s", out)
 	}
 	final := s.waitBatch(b.ID, bearer("tok-rdr-1f9a"), "COMPLETED", "COMPLETED_WITH_ERRORS")
 	if final.Rows != tot.Rows {
@@ -244,7 +259,6 @@ func TestServeWithWorkers(t *testing.T) {
 
 	_, served := s.call("GET", "/v1/batches/"+b.ID+"/report", bearer("tok-rdr-1f9a"), "", nil)
 	_, fromUI := s.call("GET", "/batches/"+b.ID+"/report.csv", basicAuth("ops", "ops-pass-77"), "", nil)
-	c := &cli{t: t, env: env}
 	cliReport := c.must(context.Background(), "report", "-o", "-", b.ID)
 	if string(served) != cliReport || string(fromUI) != cliReport {
 		t.Fatalf("served report differs from masspayout report:\nserved:\n%s\ncli:\n%s", served, cliReport)

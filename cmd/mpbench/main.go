@@ -180,7 +180,7 @@ func benchSubmit(ctx context.Context, rdb redis.UniversalClient, file string, ch
 	q := asynq.NewClientFromRedisClient(rdb)
 	start := time.Now()
 	res, err := store.Submit(ctx, batch.SubmitRequest{
-		File: f, Source: "bench.csv", BatchID: "bench",
+		File: f, Source: "bench.csv", BatchID: "bench", Submitter: "mpbench",
 		Options: batch.Options{Format: "csv", ChunkSize: chunk, Currencies: payoutfile.DefaultCurrencies()},
 	}, q, tasks.Options{MaxRetry: 25})
 	if err != nil {
