@@ -24,6 +24,14 @@ func (s *Store) Active(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
+// Deactivate takes a batch off the janitor's worklist (it is final, or gone).
+func (s *Store) Deactivate(ctx context.Context, id string) error {
+	if err := s.rdb.SRem(ctx, activeKey, id).Err(); err != nil {
+		return fmt.Errorf("batch %s: deactivate: %w", id, err)
+	}
+	return nil
+}
+
 // finalScript records a batch's final status once per generation. KEYS: batch. ARGV: generation,
 // status, now. Returns 1 when this call made the batch final, 0 when it was final already in this
 // generation, -1 when the batch is in another generation (reopened since it was read).
@@ -47,8 +55,8 @@ func (s *Store) MarkFinal(ctx context.Context, b *Batch, status string) (won boo
 		return false, nil
 	}
 	b.Final, b.FinalAs = true, status
-	if err := s.rdb.SRem(ctx, activeKey, b.ID).Err(); err != nil {
-		return true, fmt.Errorf("batch %s: mark final: %w", b.ID, err)
+	if err := s.Deactivate(ctx, b.ID); err != nil {
+		return true, err
 	}
 	return true, s.expire(ctx, b)
 }
@@ -172,8 +180,8 @@ func (s *Store) MarkSubmitFailed(ctx context.Context, id, reason string) error {
 	if err := s.Audit(ctx, id, "masspayout", "submit-failed", reason); err != nil {
 		return err
 	}
-	if err := s.rdb.SRem(ctx, activeKey, id).Err(); err != nil {
-		return fmt.Errorf("batch %s: mark submit failed: %w", id, err)
+	if err := s.Deactivate(ctx, id); err != nil {
+		return err
 	}
 	return s.expire(ctx, b)
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -81,8 +82,14 @@ func (j *Janitor) sweepBatch(ctx context.Context, id string) error {
 	p := j.Pipeline
 	log := p.Log.With().Str("batch", id).Logger()
 	b, err := p.Store.Get(ctx, id)
+	if errors.Is(err, batch.ErrNotFound) {
+		return p.Store.Deactivate(ctx, id) // its ledger expired
+	}
 	if err != nil {
 		return err
+	}
+	if b.Final && b.Status == b.FinalAs && (b.Options.CallbackURL == "" || b.CallbackDelivered) {
+		return p.Store.Deactivate(ctx, id) // left active by a finalize that stopped half-way
 	}
 	if !b.SubmitDone {
 		if b.ChunksSeen == 0 && !b.SubmitFailed && p.now().Sub(b.Updated) > j.submitStale() {

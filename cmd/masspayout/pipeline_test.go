@@ -205,9 +205,15 @@ func TestSeparateProcesses(t *testing.T) {
 	if !strings.Contains(out, "AWAITING_APPROVAL") {
 		t.Fatalf("status --watch: %s", out)
 	}
-	if _, errs, code := c.run(ctx, "approve", "--as", "tester", id); code != exitFailed || !strings.Contains(errs, "four-eyes") {
-		t.Errorf("submitter approving: exit %d, %s", code, errs)
+	// With four-eyes on, approvals go through the API (TestServeWithWorkers); straight against
+	// Redis they are refused, with a name typed or not.
+	if _, errs, code := c.run(ctx, "approve", "--as", "tester", id); code != exitUsage || !strings.Contains(errs, "--as is not used") {
+		t.Errorf("approve --as under four-eyes: exit %d, %s", code, errs)
 	}
+	if _, errs, code := c.run(ctx, "approve", id); code != exitFailed || !strings.Contains(errs, "MASSPAYOUT_URL") {
+		t.Errorf("approve under four-eyes without the API: exit %d, %s", code, errs)
+	}
+	c.env["APPROVAL_FOUR_EYES"] = "false"
 	c.must(ctx, "approve", "--as", "ayse", id)
 	if _, errs, code := c.run(ctx, "cancel", "--as", "ops", id); code != exitFailed || !strings.Contains(errs, "can no longer be canceled") {
 		t.Errorf("cancel after approval: exit %d, %s", code, errs)
