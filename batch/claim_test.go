@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/internal/redistest"
 	"github.com/masspayout/masspayout/iyzico"
+	"github.com/masspayout/masspayout/tasks"
 	"github.com/shopspring/decimal"
 )
 
@@ -403,5 +404,44 @@ func TestBodyDeletedOnceIyzicoHoldsIt(t *testing.T) {
 	}
 	if n := s.rdb.Exists(ctx, chunkBodyKey("min", 1)).Val(); n != 0 {
 		t.Error("a resumed submission stored the body of a chunk iyzico holds again")
+	}
+}
+
+// TestDiscardOnlyWhatNeverReachedIyzico: a batch nothing of which was sent is removed whole, its
+// file free again; one with a chunk that may be at iyzico is refused.
+func TestDiscardOnlyWhatNeverReachedIyzico(t *testing.T) {
+	s, q := newStore(t)
+	ctx := context.Background()
+	body := header + "a1,MEMBER_ID,2228853,,10,TRY\na2,MEMBER_ID,2228853,,20,TRY\n"
+	if _, err := submitBytes(t, s, q, "unsent", "csv", body, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Discard(ctx, "unsent", "ops"); err != nil {
+		t.Fatalf("discard of an unsent batch: %v", err)
+	}
+	if keys := s.rdb.Keys(ctx, "mp:{unsent}:*").Val(); len(keys) != 0 {
+		t.Errorf("keys left: %v", keys)
+	}
+	if ids, _ := s.List(ctx, 0, 10); slices.Contains(ids, "unsent") {
+		t.Error("a discarded batch is still listed")
+	}
+	if n, _ := s.inspector.GetQueueInfo(tasks.DefaultQueue); n != nil && n.Pending != 0 {
+		t.Errorf("%d init tasks left", n.Pending)
+	}
+	// The file is free: the same content may be submitted again.
+	if _, err := submitBytes(t, s, q, "again", "csv", body, 1); err != nil {
+		t.Fatalf("resubmit after discard: %v", err)
+	}
+	// An init was claimed (it may have been sent): refused.
+	cl, err := s.Claim(ctx, "again", 2, StepInit, time.Minute, []string{ChunkPending}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Release(ctx)
+	if err := s.Discard(ctx, "again", "ops"); !errors.Is(err, ErrReachedIyzico) {
+		t.Fatalf("discard after an init claim = %v, want ErrReachedIyzico", err)
+	}
+	if _, err := s.Get(ctx, "again"); err != nil {
+		t.Fatalf("the refused discard removed something: %v", err)
 	}
 }

@@ -4,10 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/hibiken/asynq"
+	"github.com/masspayout/masspayout/internal/identity"
+	"github.com/masspayout/masspayout/tasks"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -185,3 +190,76 @@ func (s *Store) MarkSubmitFailed(ctx context.Context, id, reason string) error {
 	}
 	return s.expire(ctx, b)
 }
+
+// ErrReachedIyzico: the batch, or part of it, may be at iyzico; it cannot be discarded.
+var ErrReachedIyzico = errors.New("the batch reached iyzico")
+
+// Discard removes a batch that never reached iyzico: one whose submission failed, or whose chunks
+// are all PENDING with no init ever sent. It claims every chunk first (so no worker can send one
+// meanwhile), checks under the claims, deletes the batch's ledger keys, its index entries and its
+// chunks' waiting init tasks, and frees its file for another submission. A batch of which anything
+// may be at iyzico is refused with ErrReachedIyzico: cancel it instead.
+func (s *Store) Discard(ctx context.Context, id, who string) error {
+	who, err := identity.Normalize(who)
+	if err != nil {
+		return fmt.Errorf("discard batch %s: %w: the name of who discards: %w", id, ErrInvalidOptions, err)
+	}
+	b, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	var claims []*Claim
+	defer func() {
+		for _, cl := range claims {
+			cl.Release(context.WithoutCancel(ctx))
+		}
+	}()
+	for seq := 1; seq <= b.ChunksSeen; seq++ {
+		cl, err := s.Claim(ctx, id, seq, "discard", time.Minute, []string{ChunkPending}, false)
+		var se *StateError
+		switch {
+		case errors.As(err, &se):
+			return fmt.Errorf("discard batch %s: %w: chunk %s is %s; cancel the batch instead", id, ErrReachedIyzico, chunkName(id, seq), se.State)
+		case errors.Is(err, ErrBusy):
+			return fmt.Errorf("discard batch %s: %w: chunk %s is being sent right now; cancel the batch instead", id, ErrReachedIyzico, chunkName(id, seq))
+		case err != nil:
+			return fmt.Errorf("discard batch %s: %w", id, err)
+		}
+		claims = append(claims, cl)
+		if cl.SentBefore {
+			return fmt.Errorf("discard batch %s: %w: an init of chunk %s may have reached iyzico; cancel the batch instead, or reconcile it", id, ErrReachedIyzico, chunkName(id, seq))
+		}
+	}
+	for seq := 1; seq <= b.ChunksSeen; seq++ {
+		tid := tasks.ChunkTaskID(tasks.TypeInit, tasks.Chunk{Batch: id, Seq: seq}, 0)
+		if err := s.inspector.DeleteTask(tasks.DefaultQueue, tid); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+			return fmt.Errorf("discard batch %s: delete task %s: %w", id, tid, err)
+		}
+	}
+	if k := s.contentKeyOf(ctx, b); k != "" {
+		if err := s.rdb.Del(ctx, k).Err(); err != nil {
+			return fmt.Errorf("discard batch %s: %w", id, err)
+		}
+	}
+	pipe := s.rdb.Pipeline()
+	pipe.ZRem(ctx, indexKey, id)
+	pipe.SRem(ctx, activeKey, id)
+	pipe.Del(ctx, s.keys(b)...)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("discard batch %s: %w", id, err)
+	}
+	claims = nil // their chunks are gone
+	via, _ := ctx.Value(viaKey{}).(string)
+	rec, _ := json.Marshal(map[string]any{"batch": id, "who": who, "via": via, "at": s.now().UTC(), "rows": b.Rows, "status": b.Status})
+	pipe = s.rdb.Pipeline()
+	pipe.RPush(ctx, discardedKey, rec)
+	pipe.LTrim(ctx, discardedKey, -10000, -1)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("discard batch %s: record it: %w", id, err)
+	}
+	return nil
+}
+
+// discardedKey lists the batches Discard removed (who, when, how many rows; nothing personal): the
+// audit list of a discarded batch goes with it.
+const discardedKey = "mp:discarded"

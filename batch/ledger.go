@@ -16,6 +16,7 @@
 //	mp:{B}:audit      list: JSON audit entries (who did what, when)
 //	mp:batches        sorted set of batch IDs by creation time (no tag: it spans batches)
 //	mp:active         set of batch IDs that are not final: the janitor's worklist (no tag)
+//	mp:discarded      list of JSON records of discarded batches (no tag; see Discard)
 //	mp:content:<sha256>  string: the batch holding the file with that SHA-256 (no tag; see content.go)
 package batch
 

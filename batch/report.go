@@ -25,8 +25,32 @@ import (
 var ReportColumns = []string{
 	"row", "item_external_id", "recipient_type", "recipient_info_masked", "amount", "currency",
 	"status", "error_code", "error_message", "external_id", "request_id", "reference_code",
-	"commission_amount",
+	"commission_amount", "paid",
 }
+
+// What the report's paid column says of a row.
+const (
+	PaidYes     = "yes"     // SUCCESS: the recipient was paid
+	PaidNo      = "no"      // definitively not paid (rejected, invalid, refused, canceled, failed at the bank)
+	PaidPending = "pending" // not paid yet, may still be (awaiting init, approval or the bank)
+	PaidUnknown = "unknown" // UNKNOWN: iyzico may have acted on it; reconcile resolves it
+)
+
+// Paid is the paid column for a row status.
+func Paid(status string) string {
+	switch status {
+	case "SUCCESS":
+		return PaidYes
+	case RowRejected, "INVALID", RowError, "MASS_PAYOUT_CANCELED", "FAILED", "DEPOSIT_SUCCESS", "DEPOSIT_FAIL":
+		return PaidNo
+	case RowUnknown:
+		return PaidUnknown
+	}
+	return PaidPending
+}
+
+// paidOrder is the order the summary lists the paid classes in.
+var paidOrder = []string{PaidYes, PaidNo, PaidPending, PaidUnknown}
 
 // ReportRow is one row of the reconciliation report.
 type ReportRow struct {
@@ -53,6 +77,8 @@ func (r *ReportRow) appendCSV(b []byte) []byte {
 		b = append(b, ',')
 		b = appendCSVField(b, safeCell(f))
 	}
+	b = append(b, ',')
+	b = append(b, Paid(r.Status)...)
 	return append(b, '\n')
 }
 
@@ -274,22 +300,31 @@ func (it *rejectedIter) peek() (*RejectedRow, error) {
 func (it *rejectedIter) pop() { it.pos++ }
 
 // Summary is a report's totals: rows and amounts per status and currency, summed from the report's
-// own rows, so its totals over all statuses equal the file's (DESIGN.md §7, conservation).
+// own rows, so its totals over all statuses equal the file's (DESIGN.md §7, conservation). It
+// leads with what a payroll team asks first: paid, not paid, pending, unknown.
 type Summary struct {
-	Batch       string        `json:"batch"`
-	Status      string        `json:"status"`
-	Rows        int           `json:"rows"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	ByStatus    []StatusTotal `json:"by_status"`
+	Batch       string    `json:"batch"`
+	Status      string    `json:"status"`
+	Rows        int       `json:"rows"`
+	GeneratedAt time.Time `json:"generated_at"`
+	// Paid gives rows and amounts per currency for each value of the report's paid column, in the
+	// order yes, no, pending, unknown (absent when no row has it).
+	Paid     []StatusTotal `json:"paid"`
+	ByStatus []StatusTotal `json:"by_status"`
 	// Totals are the amounts of every row whose amount could be read, per currency.
 	Totals map[string]string `json:"totals"`
-	// Commission is the commission iyzico reported, per currency.
+	// Commission is what iyzico charged on the paid rows, per currency.
 	Commission map[string]string `json:"commission,omitempty"`
+	// CommissionRefunded is the commission of rows that failed and were refunded (DEPOSIT_SUCCESS).
+	CommissionRefunded map[string]string `json:"commission_refunded,omitempty"`
+	// Alarms are what needs a person now: rows whose money is neither paid nor back (DEPOSIT_FAIL),
+	// rows whose outcome is UNKNOWN.
+	Alarms []string `json:"alarms,omitempty"`
 	// Unreadable counts rejected rows whose amount could not be read (left out of Totals).
 	Unreadable int `json:"unreadable_amounts,omitempty"`
 }
 
-// StatusTotal is the rows and amount per currency of one status.
+// StatusTotal is the rows and amount per currency of one status (or paid class).
 type StatusTotal struct {
 	Status  string            `json:"status"`
 	Rows    int               `json:"rows"`
@@ -302,11 +337,13 @@ type summer struct {
 	amounts    map[string]map[string]*sum
 	totals     map[string]*sum
 	commission map[string]*sum
+	refunded   map[string]*sum
 	unreadable int
 }
 
 func newSummer() *summer {
-	return &summer{counts: map[string]int{}, amounts: map[string]map[string]*sum{}, totals: map[string]*sum{}, commission: map[string]*sum{}}
+	return &summer{counts: map[string]int{}, amounts: map[string]map[string]*sum{}, totals: map[string]*sum{},
+		commission: map[string]*sum{}, refunded: map[string]*sum{}}
 }
 
 func sumOf(m map[string]*sum, key string) *sum {
@@ -329,8 +366,14 @@ func (s *summer) add(r *ReportRow) {
 		return
 	}
 	sumOf(s.totals, r.Currency).add(r.Amount)
-	if r.CommissionAmount != "" {
+	if r.CommissionAmount == "" {
+		return
+	}
+	switch r.Status {
+	case "SUCCESS":
 		sumOf(s.commission, r.Currency).add(r.CommissionAmount)
+	case "DEPOSIT_SUCCESS":
+		sumOf(s.refunded, r.Currency).add(r.CommissionAmount)
 	}
 }
 
@@ -349,6 +392,7 @@ func (s *summer) merge(o *summer) {
 	}
 	mergeSums(s.totals, o.totals)
 	mergeSums(s.commission, o.commission)
+	mergeSums(s.refunded, o.refunded)
 }
 
 func mergeSums(into, from map[string]*sum) {
@@ -358,14 +402,87 @@ func mergeSums(into, from map[string]*sum) {
 }
 
 func (s *summer) summary(batchID, status string, at time.Time) *Summary {
-	sum := &Summary{Batch: batchID, Status: status, Rows: s.rows, GeneratedAt: at, Totals: formatSums(s.totals), Unreadable: s.unreadable}
+	out := &Summary{Batch: batchID, Status: status, Rows: s.rows, GeneratedAt: at, Totals: formatSums(s.totals), Unreadable: s.unreadable}
 	if len(s.commission) > 0 {
-		sum.Commission = formatSums(s.commission)
+		out.Commission = formatSums(s.commission)
 	}
+	if len(s.refunded) > 0 {
+		out.CommissionRefunded = formatSums(s.refunded)
+	}
+	paid := map[string]*StatusTotal{}
+	paidSums := map[string]map[string]*sum{}
 	for _, st := range StatusesOf(s.counts) {
-		sum.ByStatus = append(sum.ByStatus, StatusTotal{Status: st, Rows: s.counts[st], Amounts: formatSums(s.amounts[st])})
+		out.ByStatus = append(out.ByStatus, StatusTotal{Status: st, Rows: s.counts[st], Amounts: formatSums(s.amounts[st])})
+		p := Paid(st)
+		if paid[p] == nil {
+			paid[p], paidSums[p] = &StatusTotal{Status: p}, map[string]*sum{}
+		}
+		paid[p].Rows += s.counts[st]
+		mergeSums(paidSums[p], s.amounts[st])
 	}
-	return sum
+	for _, p := range paidOrder {
+		if t := paid[p]; t != nil {
+			t.Amounts = formatSums(paidSums[p])
+			out.Paid = append(out.Paid, *t)
+		}
+	}
+	out.Alarms = alarms(s.counts, func(st string) map[string]string { return formatSums(s.amounts[st]) })
+	return out
+}
+
+// alarms words what needs a person now, from rows per status and amounts (per currency) of a status.
+func alarms(counts map[string]int, amounts func(status string) map[string]string) []string {
+	var out []string
+	if n := counts["DEPOSIT_FAIL"]; n > 0 {
+		out = append(out, fmt.Sprintf("%d %s DEPOSIT_FAIL (%s): failed at the bank and the refund failed too, so the money is neither paid nor back; ask iyzico support",
+			n, plural(n, "row is", "rows are"), formatTotals(amounts("DEPOSIT_FAIL"))))
+	}
+	if n := counts[RowUnknown]; n > 0 {
+		out = append(out, fmt.Sprintf("%d %s UNKNOWN (%s): iyzico may have paid them; do not pay them again until reconcile resolves them",
+			n, plural(n, "row is", "rows are"), formatTotals(amounts(RowUnknown))))
+	}
+	return out
+}
+
+// PaidTotals gives the batch's rows and amounts per currency for each value of the report's paid
+// column (yes, no, pending, unknown), from its counters: what the dashboard and the API lead with.
+func (b *Batch) PaidTotals() []StatusTotal {
+	rows := map[string]int{}
+	amounts := map[string]map[string]decimal.Decimal{}
+	for st, n := range b.Counts {
+		p := Paid(st)
+		rows[p] += n
+		for cur, a := range b.Amounts[st] {
+			if amounts[p] == nil {
+				amounts[p] = map[string]decimal.Decimal{}
+			}
+			amounts[p][cur] = amounts[p][cur].Add(a)
+		}
+	}
+	var out []StatusTotal
+	for _, p := range paidOrder {
+		if rows[p] == 0 {
+			continue
+		}
+		t := StatusTotal{Status: p, Rows: rows[p], Amounts: map[string]string{}}
+		for cur, a := range amounts[p] {
+			t.Amounts[cur] = FormatAmount(a, cur)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Alarms words what in the batch needs a person now (DEPOSIT_FAIL and UNKNOWN rows), from its
+// counters.
+func (b *Batch) Alarms() []string {
+	return alarms(b.Counts, func(st string) map[string]string {
+		m := map[string]string{}
+		for cur, a := range b.Amounts[st] {
+			m[cur] = FormatAmount(a, cur)
+		}
+		return m
+	})
 }
 
 func formatSums(m map[string]*sum) map[string]string {

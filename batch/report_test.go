@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
+	"maps"
 	"runtime"
 	"strings"
 	"testing"
@@ -20,6 +22,7 @@ func csvWriterLine(t testing.TB, r *ReportRow) string {
 	for i := 1; i < len(rec); i++ {
 		rec[i] = safeCell(rec[i])
 	}
+	rec = append(rec, Paid(r.Status))
 	if err := w.Write(rec); err != nil {
 		t.Fatal(err)
 	}
@@ -136,3 +139,60 @@ var errDiskFull = errors.New("disk full")
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
+
+func TestPaidColumn(t *testing.T) {
+	for st, want := range map[string]string{
+		"SUCCESS": PaidYes, "REJECTED": PaidNo, "INVALID": PaidNo, "ERROR": PaidNo, "MASS_PAYOUT_CANCELED": PaidNo,
+		"FAILED": PaidNo, "DEPOSIT_SUCCESS": PaidNo, "DEPOSIT_FAIL": PaidNo,
+		"PENDING": PaidPending, "INIT": PaidPending, "QUEUED": PaidPending, "PROCESSING": PaidPending, "UNKNOWN": PaidUnknown,
+	} {
+		if got := Paid(st); got != want {
+			t.Errorf("Paid(%s) = %s, want %s", st, got, want)
+		}
+	}
+}
+
+// TestSummaryLeadsWithPaid: the summary says paid, not paid, pending and unknown first, keeps paid
+// and refunded commission apart, and raises an alarm for DEPOSIT_FAIL and UNKNOWN rows.
+func TestSummaryLeadsWithPaid(t *testing.T) {
+	s, q := newStore(t)
+	body := header + "a1,MEMBER_ID,2228853,,10.00,TRY\na2,MEMBER_ID,2228853,,20.00,TRY\na3,MEMBER_ID,2228853,,30.00,TRY\na4,MEMBER_ID,2228853,,40.00,TRY\nbad,IBAN,TR00,,5,TRY\n"
+	if _, err := submitBytes(t, s, q, "paid", "csv", body, 10); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cl, err := s.Claim(ctx, "paid", 1, StepReconcile, time.Minute, ChunkStatesAll, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := []Outcome{{Status: "SUCCESS", Commission: "1.00"}, {Status: "DEPOSIT_SUCCESS", Commission: "1.00"}, {Status: "DEPOSIT_FAIL", Commission: "1.00"}, {Status: RowUnknown}}
+	if _, err := cl.Commit(ctx, Change{Event: EvSeenLost, Outcomes: out}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.Summary(ctx, "paid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range sum.Paid {
+		got[p.Status] = fmt.Sprintf("%d %s", p.Rows, p.Amounts["TRY"])
+	}
+	want := map[string]string{PaidYes: "1 10.00", PaidNo: "3 55.00", PaidUnknown: "1 40.00"}
+	if !maps.Equal(got, want) || sum.Paid[0].Status != PaidYes {
+		t.Errorf("paid %v, want %v in the order yes, no, unknown", got, want)
+	}
+	if sum.Commission["TRY"] != "1.00" || sum.CommissionRefunded["TRY"] != "1.00" {
+		t.Errorf("commission %v, refunded %v", sum.Commission, sum.CommissionRefunded)
+	}
+	if len(sum.Alarms) != 2 || !strings.Contains(sum.Alarms[0], "DEPOSIT_FAIL") || !strings.Contains(sum.Alarms[1], "UNKNOWN") {
+		t.Errorf("alarms %q", sum.Alarms)
+	}
+	var buf bytes.Buffer
+	if _, err := s.WriteReport(ctx, "paid", &buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := csv.NewReader(&buf).ReadAll()
+	if recs[0][len(recs[0])-1] != "paid" || recs[1][13] != PaidYes || recs[5][13] != PaidNo || recs[4][13] != PaidUnknown {
+		t.Errorf("report paid column: %v", recs)
+	}
+}

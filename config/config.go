@@ -6,12 +6,14 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
@@ -67,12 +69,34 @@ type Config struct {
 	MetricsAddr    string  // METRICS_ADDR: the worker's /metrics listener, default 127.0.0.1:9090 (empty = off)
 	MaxUploadBytes int64   // MAX_UPLOAD_BYTES: default 512 MiB
 
+	// HTTPMaxConns is HTTP_MAX_CONNS: the most connections serve keeps open (the worker's
+	// METRICS_ADDR keeps 64). At the cap, a new connection closes the oldest one not in a request (idle, or
+	// still sending its headers); when all are in requests, new ones wait. Default 0: half the
+	// process's open-file limit, at most 4096 (at least 64).
+	HTTPMaxConns int
+	// MaxConcurrentUploads is MAX_CONCURRENT_UPLOADS: uploads serve receives and submits at once;
+	// one more is answered 503 BUSY with Retry-After. Default 4.
+	MaxConcurrentUploads int
+	// UploadMinRate is UPLOAD_MIN_RATE: the slowest a request body may arrive, in bytes per second
+	// over each 10 s window; a slower one is cut off (408 TOO_SLOW). Default 16384.
+	UploadMinRate int64
+
 	CallbackSecret Secret        // CALLBACK_SECRET: signs batch callbacks
 	ResultsDir     string        // RESULTS_DIR: default results
 	LedgerTTL      time.Duration // LEDGER_TTL: how long a final batch's ledger is kept, default 2160h
 	// JanitorInterval is JANITOR_INTERVAL: how often the janitor re-creates lost steps and
 	// reconciles UNKNOWN chunks (one sweep per interval for the deployment), default 1m.
 	JanitorInterval time.Duration
+
+	// CallbackAllowedHosts is CALLBACK_ALLOWED_HOSTS: the hosts a batch's callback URL may name,
+	// comma-separated host names, IP addresses or "*.domain" patterns ("*.example.com" matches
+	// hr.example.com and a.b.example.com, not example.com), lower-cased. Empty (the default):
+	// callbacks are off and a submission with a callback URL is refused.
+	CallbackAllowedHosts []string
+	// CallbackAllowPrivate is CALLBACK_ALLOW_PRIVATE, default false: callbacks may connect to
+	// loopback and private-network addresses (otherwise public addresses only).
+	CallbackAllowPrivate bool
+	CallbackAllowHTTP    bool // CALLBACK_ALLOW_HTTP, default false: http:// callback URLs besides https://
 
 	ScheduleFile string        // SCHEDULE_FILE
 	CatchUp      time.Duration // CATCH_UP: scheduler catches up runs missed this long ago, default 24h
@@ -138,10 +162,18 @@ func Load(getenv func(string) string) (*Config, error) {
 		MetricsAddr:    l.str("METRICS_ADDR", "127.0.0.1:9090"),
 		MaxUploadBytes: l.int64("MAX_UPLOAD_BYTES", 512<<20, 1),
 
+		HTTPMaxConns:         l.int("HTTP_MAX_CONNS", 0, 0, 1<<20),
+		MaxConcurrentUploads: l.int("MAX_CONCURRENT_UPLOADS", 4, 1, 10000),
+		UploadMinRate:        l.int64Range("UPLOAD_MIN_RATE", 16<<10, 1, 1<<40),
+
 		CallbackSecret:  Secret(l.str("CALLBACK_SECRET", "")),
 		ResultsDir:      l.str("RESULTS_DIR", "results"),
 		LedgerTTL:       l.duration("LEDGER_TTL", 2160*time.Hour, time.Minute),
 		JanitorInterval: l.duration("JANITOR_INTERVAL", time.Minute, time.Second),
+
+		CallbackAllowedHosts: l.hosts("CALLBACK_ALLOWED_HOSTS"),
+		CallbackAllowPrivate: l.bool("CALLBACK_ALLOW_PRIVATE", false),
+		CallbackAllowHTTP:    l.bool("CALLBACK_ALLOW_HTTP", false),
 
 		ScheduleFile: l.str("SCHEDULE_FILE", ""),
 		CatchUp:      l.duration("CATCH_UP", 24*time.Hour, 0),
@@ -338,6 +370,60 @@ func (l *loader) currencies(name string, def []string) []string {
 		out = append(out, c)
 	}
 	return out
+}
+
+// hosts reads a comma-separated list of host names, IP addresses and "*.domain" patterns,
+// lower-cased. Only their shape is checked here (no scheme, port, path, user or space; '*' only as
+// a leading "*."); package callback compares them in their ASCII (IDNA) form.
+func (l *loader) hosts(name string) []string {
+	s := l.str(name, "")
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, h := range strings.Split(s, ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if problem := hostProblem(h); problem != "" {
+			l.fail(name, fmt.Sprintf("has %q: %s; allowed values: comma-separated host names (hr.example.com), IP addresses or *.domain patterns (*.example.com matches hr.example.com, not example.com)", h, problem))
+			continue
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// hostProblem says what is wrong with one entry of a host list, or "".
+func hostProblem(h string) string {
+	rest := strings.TrimPrefix(h, "*.")
+	_, ipErr := netip.ParseAddr(rest)
+	switch {
+	case strings.Contains(h, "://"):
+		return "give the host alone, without a scheme"
+	case strings.ContainsAny(h, "/?#"):
+		return "give the host alone, without a path"
+	case strings.Contains(h, "@"):
+		return "give the host alone, without a user name"
+	case strings.ContainsAny(h, "[]"):
+		return "give an IPv6 address without brackets"
+	case strings.Contains(rest, "*"):
+		return "'*' may only begin a *.domain pattern"
+	case strings.ContainsFunc(h, unicode.IsSpace):
+		return "a host has no spaces"
+	case ipErr == nil && rest != h:
+		return "a *.domain pattern needs a domain name, not an address"
+	case ipErr == nil:
+		return ""
+	case strings.Contains(rest, ":"):
+		return "give the host without a port (any port is allowed)"
+	case rest == "" || strings.HasPrefix(rest, ".") || strings.Contains(rest, ".."):
+		return "it has an empty label"
+	case strings.Trim(rest, "abcdefghijklmnopqrstuvwxyz0123456789.-") != "" && strings.IndexFunc(rest, func(r rune) bool { return r >= 0x80 }) < 0:
+		return "host names have letters, digits, '-' and '.' only"
+	}
+	return ""
 }
 
 func (l *loader) tokens(name string) []Token {

@@ -256,3 +256,49 @@ func TestVariablesListsEveryVariable(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadCallbackPolicy: CALLBACK_ALLOWED_HOSTS is empty by default (callbacks off), its entries
+// are trimmed and lower-cased, and an entry that is not a host, an address or a *.domain pattern
+// stops start-up with a message that names the variable and what to write instead.
+func TestLoadCallbackPolicy(t *testing.T) {
+	c, err := Load(getenv(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.CallbackAllowedHosts) != 0 || c.CallbackAllowPrivate || c.CallbackAllowHTTP {
+		t.Errorf("defaults: hosts %q, private %v, http %v; want none, false, false", c.CallbackAllowedHosts, c.CallbackAllowPrivate, c.CallbackAllowHTTP)
+	}
+	c, err = Load(getenv(map[string]string{
+		"CALLBACK_ALLOWED_HOSTS": " HR.Example.com, *.hooks.example.net,,10.0.0.5, 2001:db8::1, münchen.de ",
+		"CALLBACK_ALLOW_PRIVATE": "true",
+		"CALLBACK_ALLOW_HTTP":    "1",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"hr.example.com", "*.hooks.example.net", "10.0.0.5", "2001:db8::1", "münchen.de"}
+	if got := strings.Join(c.CallbackAllowedHosts, ","); got != strings.Join(want, ",") {
+		t.Errorf("CallbackAllowedHosts = %q, want %q", c.CallbackAllowedHosts, want)
+	}
+	if !c.CallbackAllowPrivate || !c.CallbackAllowHTTP {
+		t.Errorf("private %v, http %v; want true, true", c.CallbackAllowPrivate, c.CallbackAllowHTTP)
+	}
+	for _, bad := range []string{"https://hr.example.com", "hr.example.com/hook", "hr.example.com:8443", "*", "a.*.example.com",
+		"*example.com", "user@hr.example.com", "[::1]", "*.10.0.0.5", "hr..example.com", "hr_example.com", "hr example.com"} {
+		_, err := Load(getenv(map[string]string{"CALLBACK_ALLOWED_HOSTS": "ok.example.com," + bad}))
+		if err == nil || !strings.Contains(err.Error(), "CALLBACK_ALLOWED_HOSTS") || !strings.Contains(err.Error(), "*.domain") {
+			t.Errorf("CALLBACK_ALLOWED_HOSTS=%q: %v; want an error naming the variable and the allowed values", bad, err)
+		}
+	}
+	for _, name := range []string{"CALLBACK_ALLOW_PRIVATE", "CALLBACK_ALLOW_HTTP"} {
+		if _, err := Load(getenv(map[string]string{name: "yes"})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=yes: %v; want an error naming it", name, err)
+		}
+	}
+	got := strings.Join(Variables(), " ")
+	for _, name := range []string{"CALLBACK_ALLOWED_HOSTS", "CALLBACK_ALLOW_PRIVATE", "CALLBACK_ALLOW_HTTP"} {
+		if !strings.Contains(got, name) {
+			t.Errorf("Variables() misses %s", name)
+		}
+	}
+}

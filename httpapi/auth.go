@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/masspayout/masspayout/config"
+	"github.com/masspayout/masspayout/internal/identity"
 	"github.com/rs/zerolog"
 )
 
@@ -78,11 +79,15 @@ type credential struct {
 	token bool // an API token (usable as Bearer); false for the dashboard user
 }
 
-// NewAuth returns the checker for o. It fails with ErrNoCredentials when there is nothing to check
-// against and o.Open is false, and when the dashboard user's name is also a token's name (the
-// names are identities and must be unique).
+// NewAuth returns the checker for o. Names (of tokens and the dashboard user) are people: they are
+// normalised (internal/identity) and must be unique in that form. It fails with ErrNoCredentials
+// when there is nothing to check against and o.Open is false, and on a name that cannot identify a
+// person or that two credentials share.
 func NewAuth(o AuthOptions) (*Auth, error) {
 	a := &Auth{}
+	taken := func(name string) bool {
+		return slices.ContainsFunc(a.creds, func(c credential) bool { return c.name == name })
+	}
 	for _, t := range o.Tokens {
 		role := Role(t.Role)
 		if !slices.Contains(config.Roles, t.Role) {
@@ -91,18 +96,27 @@ func NewAuth(o AuthOptions) (*Auth, error) {
 		if t.Name == "" || t.Token == "" {
 			return nil, errors.New("API token without a name or a secret")
 		}
-		a.creds = append(a.creds, credential{name: t.Name, role: role, sum: sha256.Sum256([]byte(t.Token.Reveal())), token: true})
+		name, err := identity.Normalize(t.Name)
+		if err != nil {
+			return nil, fmt.Errorf("API token %q: its name: %w", t.Name, err)
+		}
+		if taken(name) {
+			return nil, fmt.Errorf("API token %q: another token has the same name (%q once normalised); names identify people: make them distinct", t.Name, name)
+		}
+		a.creds = append(a.creds, credential{name: name, role: role, sum: sha256.Sum256([]byte(t.Token.Reveal())), token: true})
 	}
 	if o.UIUsername != "" {
 		if o.UIPassword == "" {
 			return nil, errors.New("the dashboard user has no password")
 		}
-		for _, c := range a.creds {
-			if c.name == o.UIUsername {
-				return nil, fmt.Errorf("the dashboard user %q is also the name of an API token; names identify people (audit, four-eyes): use distinct names", o.UIUsername)
-			}
+		name, err := identity.Normalize(o.UIUsername)
+		if err != nil {
+			return nil, fmt.Errorf("the dashboard user's name: %w", err)
 		}
-		a.creds = append(a.creds, credential{name: o.UIUsername, role: RoleRead, sum: sha256.Sum256([]byte(o.UIPassword.Reveal()))})
+		if taken(name) {
+			return nil, fmt.Errorf("the dashboard user %q is also the name of an API token; names identify people (audit, four-eyes): use distinct names", o.UIUsername)
+		}
+		a.creds = append(a.creds, credential{name: name, role: RoleRead, sum: sha256.Sum256([]byte(o.UIPassword.Reveal()))})
 	}
 	if len(a.creds) == 0 {
 		if !o.Open {
@@ -115,6 +129,19 @@ func NewAuth(o AuthOptions) (*Auth, error) {
 
 // Open reports whether every request is let in as Anonymous (no credentials configured).
 func (a *Auth) Open() bool { return a.open }
+
+// known reports whether r carries any valid credential, whatever its role: a Bearer token or
+// basic auth (the dashboard user or a token). On an open server everyone is known.
+func (a *Auth) known(r *http.Request) bool {
+	if a.open {
+		return true
+	}
+	if _, ok, _ := a.bearer(r); ok {
+		return true
+	}
+	_, ok, _ := a.basic(r)
+	return ok
+}
 
 // bearer returns the caller of an "Authorization: Bearer" request; present says whether the
 // header was there at all.
@@ -142,6 +169,9 @@ func (a *Auth) basic(r *http.Request) (p Principal, ok, present bool) {
 	user, pass, found := r.BasicAuth()
 	if !found {
 		return Principal{}, false, false
+	}
+	if n, err := identity.Normalize(user); err == nil {
+		user = n // "OPS" is ops; an invisible character matches nobody
 	}
 	us := sha256.Sum256([]byte(user))
 	ps := sha256.Sum256([]byte(pass))

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -153,5 +154,40 @@ func TestRoutesAuth(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNamesAreIdentities: token and dashboard names are normalised, so two spellings of one person
+// cannot be two credentials, and a name with an invisible character is refused.
+func TestNamesAreIdentities(t *testing.T) {
+	tok := func(name string) config.Token {
+		return config.Token{Name: name, Role: "approve", Token: config.Secret("tok-" + name + "-0123456789")}
+	}
+	if _, err := NewAuth(AuthOptions{Tokens: []config.Token{tok("alice"), tok("ALICE")}}); err == nil {
+		t.Error("tokens alice and ALICE accepted as two people")
+	}
+	if _, err := NewAuth(AuthOptions{Tokens: []config.Token{tok("alice\u200b")}}); err == nil {
+		t.Error("a token name with a zero-width space accepted")
+	}
+	if _, err := NewAuth(AuthOptions{Tokens: []config.Token{tok("Alice")}, UIUsername: "ＡＬＩＣＥ", UIPassword: "pw"}); err == nil {
+		t.Error("the dashboard user and a token share a name once normalised")
+	}
+	a, err := NewAuth(AuthOptions{Tokens: []config.Token{tok("Bob Smith")}, UIUsername: "Ops", UIPassword: "pw-ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.SetBasicAuth("OPS", "pw-ops")
+	if p, ok, _ := a.basic(r); !ok || p.Name != "ops" {
+		t.Errorf("basic auth as OPS = %+v, %v; want ops", p, ok)
+	}
+	r.SetBasicAuth("ops\u200b", "pw-ops")
+	if _, ok, _ := a.basic(r); ok {
+		t.Error("a look-alike user name logged in")
+	}
+	r = httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer tok-Bob Smith-0123456789")
+	if p, ok, _ := a.bearer(r); !ok || p.Name != "bob smith" {
+		t.Errorf("bearer = %+v, %v; want bob smith", p, ok)
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/internal/callback"
 	"github.com/masspayout/masspayout/payoutfile"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/rs/zerolog"
@@ -32,6 +32,18 @@ type SubmitOptions struct {
 	Limits payoutfile.Options
 	// AutoApprove (APPROVAL=auto) records every batch as approved at submission.
 	AutoApprove bool
+	// MaxConcurrentUploads bounds the uploads received and submitted at once
+	// (MAX_CONCURRENT_UPLOADS); one more is answered 503 BUSY with Retry-After. Default 4.
+	MaxConcurrentUploads int
+	// MinFreeDisk is how many bytes TempDir's file system must keep free beyond the uploads in
+	// progress, this one counted at its Content-Length (else MaxUploadBytes); short of it the
+	// upload is answered 503 BUSY before a byte is spooled. Default 256 MiB.
+	MinFreeDisk int64
+	// Callbacks is the callback policy (CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_PRIVATE,
+	// CALLBACK_ALLOW_HTTP) that a request's callback_url must pass: 400 CALLBACK_NOT_ALLOWED
+	// when it refuses the URL, 400 BAD_OPTIONS when the URL is malformed or has a user name or
+	// password. The zero Policy refuses every callback_url.
+	Callbacks callback.Policy
 }
 
 // maxRowErrors bounds the row errors of one 422 answer.
@@ -51,12 +63,35 @@ func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer,
 	if o.ChunkSize <= 0 {
 		o.ChunkSize = 500
 	}
+	if o.MaxConcurrentUploads <= 0 {
+		o.MaxConcurrentUploads = 4
+	}
+	if o.MinFreeDisk <= 0 {
+		o.MinFreeDisk = 256 << 20
+	}
+	slots := newUploadSlots(o.MaxConcurrentUploads, o.TempDir, o.MinFreeDisk)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sq, err := parseSubmitQuery(r, o)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
+		// Refused before a byte of the body is read (the connection is then closed, see
+		// guardRequests): a declared length over the limit, no free upload slot, too little disk.
+		if r.ContentLength > o.MaxUploadBytes {
+			writeError(w, r, log, &http.MaxBytesError{Limit: o.MaxUploadBytes})
+			return
+		}
+		size := r.ContentLength
+		if size < 0 {
+			size = o.MaxUploadBytes
+		}
+		release, err := slots.acquire(size)
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		defer release()
 		opts := sq.opts
 		up, err := receive(w, r, o.TempDir, o.MaxUploadBytes, sq.format)
 		if err != nil {
@@ -158,9 +193,10 @@ func parseSubmitQuery(r *http.Request, o SubmitOptions) (submitQuery, error) {
 		opts.DecimalComma = v
 	}
 	if s := opts.CallbackURL; s != "" {
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "callback_url %q: give an http:// or https:// URL", s)
+		if err := o.Callbacks.CheckURL(s); errors.Is(err, callback.ErrNotAllowed) {
+			return sq, errorf(http.StatusBadRequest, "CALLBACK_NOT_ALLOWED", "callback_url: %v", err)
+		} else if err != nil {
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "callback_url: %v", err)
 		}
 	}
 	switch s := q.Get("reject"); s {

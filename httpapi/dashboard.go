@@ -28,6 +28,8 @@ type pages struct {
 
 var pageFuncs = template.FuncMap{
 	"statusClass": statusClass,
+	"paidClass":   paidClass,
+	"paidLabel":   paidLabel,
 	"when":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 }
 
@@ -98,6 +100,32 @@ func statusClass(status string) string {
 		return "off"
 	}
 	return "wait"
+}
+
+// paidClass is the CSS class of a paid class: money still at the bank is never drawn as failed.
+func paidClass(p string) string {
+	switch p {
+	case batch.PaidYes:
+		return "ok"
+	case batch.PaidNo:
+		return "bad"
+	case batch.PaidUnknown:
+		return "warn"
+	}
+	return "wait"
+}
+
+// paidLabel names a paid class for people.
+func paidLabel(p string) string {
+	switch p {
+	case batch.PaidYes:
+		return "paid"
+	case batch.PaidNo:
+		return "not paid"
+	case batch.PaidUnknown:
+		return "unknown: do not pay again"
+	}
+	return "pending"
 }
 
 type listRow struct {

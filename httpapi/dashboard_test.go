@@ -38,7 +38,7 @@ func TestDashboard(t *testing.T) {
 	status, _, body = r.do(request{method: "GET", path: "/batches/dash", basic: uiUser})
 	page = string(body)
 	if status != 200 || !contains(page, "<svg", `class="bar wait"`, `class="bar bad"`, "Rows per status", "Amount per status, TRY", "REJECTED", "submitted", `href="/batches/dash/report.csv"`, "awaits approval by a user with role approve",
-		`id="next-step"`, "2 chunks in INIT await approval", "(2 INIT)") {
+		`id="next-step"`, "2 chunks in INIT await approval", "(2 INIT)", `id="paid"`, ">pending<", ">not paid<") {
 		t.Fatalf("batch page: %d\n%s", status, page)
 	}
 	if strings.Contains(page, `id="approve"`) || strings.Contains(page, `id="cancel"`) {

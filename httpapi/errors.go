@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/masspayout/masspayout/batch"
 	"github.com/masspayout/masspayout/payoutfile"
@@ -21,6 +23,8 @@ type apiError struct {
 	// InvalidRows counts every invalid row.
 	Rows        []rowError
 	InvalidRows int
+	// RetryAfter, when set, is sent as the Retry-After header (whole seconds): a 503 BUSY.
+	RetryAfter time.Duration
 }
 
 func (e *apiError) Error() string { return e.Message }
@@ -57,10 +61,13 @@ func classify(err error) *apiError {
 		mbe *http.MaxBytesError
 		ce  *batch.ConflictError
 		fe  *payoutfile.FileError
+		se  *slowBodyError
 	)
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &se):
+		return &apiError{Status: http.StatusRequestTimeout, Code: "TOO_SLOW", Message: se.Error()}
 	case errors.As(err, &mbe):
 		return errorf(http.StatusRequestEntityTooLarge, "TOO_LARGE",
 			"the upload is larger than the limit of %d bytes (MAX_UPLOAD_BYTES); split the file into smaller batches", mbe.Limit)
@@ -103,6 +110,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log zerolog.Logger, err 
 	}
 	if ae.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="masspayout"`)
+	}
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((ae.RetryAfter+time.Second-1)/time.Second)))
 	}
 	writeJSON(w, ae.Status, errorBody{Error: errorDetail{Code: ae.Code, Message: ae.Message, InvalidRows: ae.InvalidRows, Rows: ae.Rows}})
 }

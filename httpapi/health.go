@@ -24,14 +24,19 @@ type readiness struct {
 
 // handleReadyz is GET /readyz: 200 when Redis answers and keeps its data (AOF or RDB snapshots
 // on), else 503 saying why. An embedded development Redis counts as ready; the body says it is not
-// persistent.
-func handleReadyz(rdb redis.UniversalClient, embedded bool) http.Handler {
+// persistent. It needs no credentials, but only a caller with valid ones (any API token, the
+// dashboard user) is shown Redis's error text: to anyone else Redis is just "unavailable".
+func handleReadyz(rdb redis.UniversalClient, embedded bool, au *Auth) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		res := readiness{Redis: "reachable"}
+		detailed := au.known(r)
 		if err := rdb.Ping(ctx).Err(); err != nil {
-			res.Redis = "unreachable: " + err.Error()
+			res.Redis = "unavailable"
+			if detailed {
+				res.Redis = "unreachable: " + err.Error()
+			}
 			writeJSON(w, http.StatusServiceUnavailable, res)
 			return
 		}
@@ -41,6 +46,9 @@ func handleReadyz(rdb redis.UniversalClient, embedded bool) http.Handler {
 			return
 		}
 		v, detail := batch.Durability(ctx, rdb)
+		if v == batch.VerdictUnknown && !detailed {
+			detail = "cannot be checked; send credentials to see why"
+		}
 		res.Ready, res.Persistence = v == batch.VerdictSafe, detail
 		status := http.StatusOK
 		if !res.Ready {

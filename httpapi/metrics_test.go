@@ -271,9 +271,17 @@ func TestReadiness(t *testing.T) {
 	}
 	if plain.redis.Real() {
 		plain.redis.Kill()
+		// Anyone is told Redis is unavailable; only a caller with credentials sees why.
 		status, _, body := plain.do(request{method: "GET", path: "/readyz"})
-		if status != 503 || !strings.Contains(string(body), "unreachable") {
-			t.Errorf("Redis down: /readyz %d %s", status, body)
+		if status != 503 || !strings.Contains(string(body), `"redis": "unavailable"`) || strings.Contains(string(body), plain.redis.Addr) || strings.Contains(string(body), "refused") {
+			t.Errorf("Redis down: /readyz without credentials %d %s, want 503 saying only unavailable", status, body)
+		}
+		for _, who := range []request{{bearer: "reader"}, {basic: uiUser}} {
+			who.method, who.path = "GET", "/readyz"
+			status, _, body := plain.do(who)
+			if status != 503 || !strings.Contains(string(body), "unreachable: ") {
+				t.Errorf("Redis down: /readyz with credentials %d %s, want the error", status, body)
+			}
 		}
 		if status, _, _ := plain.do(request{method: "GET", path: "/healthz"}); status != 200 {
 			t.Errorf("Redis down: /healthz %d", status)

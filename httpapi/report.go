@@ -29,6 +29,7 @@ type reportRow struct {
 	RequestID           string       `json:"request_id,omitempty"`
 	ReferenceCode       string       `json:"reference_code,omitempty"`
 	CommissionAmount    *json.Number `json:"commission_amount,omitempty"`
+	Paid                string       `json:"paid"`
 }
 
 // number returns s as an exact JSON number, or nil when s is not a decimal in JSON's spelling
@@ -103,6 +104,7 @@ func appendJSONRow(b []byte, rr *batch.ReportRow) []byte {
 		RecipientInfoMasked: rr.RecipientInfoMasked, Amount: number(rr.Amount), Currency: rr.Currency,
 		Status: rr.Status, ErrorCode: rr.ErrorCode, ErrorMessage: rr.ErrorMessage, ExternalID: rr.ExternalID,
 		RequestID: rr.RequestID, ReferenceCode: rr.ReferenceCode, CommissionAmount: number(rr.CommissionAmount),
+		Paid: batch.Paid(rr.Status),
 	})
 	return append(append(b, raw...), '\n')
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/internal/callback"
 )
 
 // batchResource is the JSON shape of a batch (GET /v1/batches/{id}; openapi.yaml: Batch).
@@ -26,6 +27,8 @@ type batchResource struct {
 	Counts          map[string]int                    `json:"counts"`
 	Amounts         map[string]map[string]json.Number `json:"amounts"`
 	NextStep        string                            `json:"next_step,omitempty"`
+	Paid            []batch.StatusTotal               `json:"paid"`
+	Alarms          []string                          `json:"alarms,omitempty"`
 	Approvals       int                               `json:"approvals,omitempty"`
 	ApprovedBy      string                            `json:"approved_by,omitempty"`
 	ApprovedAt      *time.Time                        `json:"approved_at,omitempty"`
@@ -82,7 +85,7 @@ func newBatchResource(b *batch.Batch, audit []batch.AuditEntry) batchResource {
 			Purpose:      b.Options.Purpose,
 			ChunkSize:    b.Options.ChunkSize,
 			DecimalComma: b.Options.DecimalComma,
-			CallbackURL:  b.Options.CallbackURL,
+			CallbackURL:  callback.Redact(b.Options.CallbackURL), // never a stored user name or password
 		},
 		Rows:     b.Rows,
 		Valid:    b.Valid,
@@ -96,6 +99,8 @@ func newBatchResource(b *batch.Batch, audit []batch.AuditEntry) batchResource {
 			AwaitingApproval: b.InitWaiting,
 		},
 		NextStep:        batch.NextStep(b),
+		Paid:            b.PaidTotals(),
+		Alarms:          b.Alarms(),
 		Approvals:       b.Approvals,
 		ProgressPercent: progressPercent(b),
 		Counts:          b.Counts,

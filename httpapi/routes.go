@@ -25,7 +25,7 @@ func addRoutes(mux router, d Deps) {
 
 	// Probes (no credentials) and metrics (Bearer or basic auth).
 	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(store.Redis(), d.EmbeddedRedis))
+	mux.Handle("GET /readyz", handleReadyz(store.Redis(), d.EmbeddedRedis, au))
 	if d.Metrics != nil {
 		mux.Handle("GET /metrics", au.either(RoleRead, d.Metrics.Handler(&Gauges{Log: log, Store: store, Inspector: inspector(store), MaxBatches: d.MetricsBatches})))
 	}

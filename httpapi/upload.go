@@ -113,8 +113,11 @@ func filePart(body io.Reader, boundary string) (*multipart.Part, error) {
 		if err == io.EOF {
 			return nil, errorf(http.StatusBadRequest, "MISSING_FILE", "the form has no field \"file\"; send the payout file as the form field named file")
 		}
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var (
+			mbe *http.MaxBytesError
+			se  *slowBodyError
+		)
+		if errors.As(err, &mbe) || errors.As(err, &se) {
 			return nil, err
 		}
 		if err != nil {

@@ -9,32 +9,39 @@ import (
 	"unicode/utf8"
 )
 
+// maxLineBytes is the longest physical line, and quoted record, of a CSV file: a constant, whatever
+// the header says, far above a payroll row's few hundred bytes.
+const maxLineBytes = 2 << 20
+
 // csvSource reads CSV with a delimiter and line ending detected from the header. Quoted fields may
 // hold delimiters, doubled quotes and line breaks; a quote inside an unquoted field is kept as
-// text. Fields are capped at Options.MaxFieldBytes while parsing, so memory stays bounded whatever
-// the input.
+// text. Memory stays bounded whatever the input: a line is at most maxLineBytes, a field at most
+// Options.MaxFieldBytes, a header at most MaxColumns columns, and a row is split into at most one
+// field more than the header (further fields are counted, not kept).
 type csvSource struct {
 	br        *bufio.Reader
 	comma     byte
 	term      byte // '\n' (LF or CRLF) or '\r' (lone CR, old Mac exports)
 	maxField  int
-	maxLine   int
+	maxFields int // fields kept per record; more are only counted in extra
 	maxRows   int
 	line      int // physical lines read
 	row       int // data rows read
 	hdr       header
 	rec       []byte // the current record: the line itself, or buf when quotes were resolved
 	buf       []byte // unquoted field bytes, concatenated
-	starts    []int  // start offset of each field in rec
-	ends      []int  // end offset of each field in rec
+	starts    []int  // start offset of each kept field in rec
+	ends      []int  // end offset of each kept field in rec
+	extra     int    // fields of the record beyond maxFields
 	badQuote  int    // index of the first field with text after its closing quote, or -1
 	startLine int
 	lineBuf   []byte
+	compact   []byte // the known fields of a long row, concatenated
 }
 
 // newCSVSource detects the line ending and delimiter and reads the header.
 func newCSVSource(br *bufio.Reader, o Options, warn func(string)) (*csvSource, error) {
-	c := &csvSource{br: br, maxField: o.MaxFieldBytes, maxLine: bufSize, maxRows: o.MaxRows, badQuote: -1}
+	c := &csvSource{br: br, maxField: o.MaxFieldBytes, maxFields: MaxColumns + 1, maxRows: o.MaxRows, badQuote: -1}
 	// Blank lines before the header are skipped.
 	for {
 		b, err := br.Peek(1)
@@ -67,6 +74,10 @@ func newCSVSource(br *bufio.Reader, o Options, warn func(string)) (*csvSource, e
 		}
 		return nil, err
 	}
+	if n := len(c.ends) + c.extra; n > MaxColumns {
+		return nil, &FileError{Code: CodeBadHeader, Message: fmt.Sprintf(
+			"the header has %d columns, more than the limit of %d; keep the payout columns (%s) and delete the others", n, MaxColumns, expectedColumns())}
+	}
 	s := string(c.rec)
 	names := make([]string, len(c.ends))
 	for i, e := range c.ends {
@@ -82,8 +93,9 @@ func newCSVSource(br *bufio.Reader, o Options, warn func(string)) (*csvSource, e
 			warn(fmt.Sprintf("column %d has no name in the header; its values are ignored", i+1))
 		}
 	}
-	// A record may hold every column at the field limit, quoted and with doubled quotes.
-	c.maxLine = max(bufSize, (len(names)+1)*(2*c.maxField+3))
+	// One field more than the header is kept, so that a row with too many fields shows where the
+	// first extra value starts; the rest are only counted.
+	c.maxFields = len(names) + 1
 	return c, nil
 }
 
@@ -146,15 +158,8 @@ func (c *csvSource) next(raw *rawRecord) error {
 		}
 		raw.row, raw.line = c.row, c.startLine
 		raw.has = c.hdr.has
-		s := string(c.rec)
-		for i, e := range c.ends {
-			if i < len(c.hdr.colField) {
-				if f := c.hdr.colField[i]; f != fNone {
-					raw.val[f] = s[c.starts[i]:e]
-				}
-			}
-		}
-		if got, want := len(c.ends), len(c.hdr.names); got != want {
+		c.values(raw)
+		if got, want := len(c.ends)+c.extra, len(c.hdr.names); got != want {
 			raw.shifted = true
 			raw.errs = append(raw.errs, RowError{Row: c.row, Code: CodeWrongFieldCount, Message: c.fieldCountMessage(got, want)})
 		} else if c.badQuote >= 0 {
@@ -169,6 +174,44 @@ func (c *csvSource) next(raw *rawRecord) error {
 	}
 }
 
+// values sets the known fields of raw from the current record. Only they outlive the record: a
+// row is read ahead with many others, so a long one (its unknown columns or extra fields making
+// it longer than numFields fields at the limit) keeps a copy of its known fields alone.
+func (c *csvSource) values(raw *rawRecord) {
+	n := len(c.ends)
+	if n > len(c.hdr.colField) {
+		n = len(c.hdr.colField)
+	}
+	if n == 0 {
+		return
+	}
+	rec := c.rec[:c.ends[n-1]]
+	if len(rec) <= int(numFields)*(c.maxField+1) {
+		s := string(rec)
+		for i, f := range c.hdr.colField[:n] {
+			if f != fNone {
+				raw.val[f] = s[c.starts[i]:c.ends[i]]
+			}
+		}
+		return
+	}
+	c.compact = c.compact[:0]
+	var at [numFields][2]int
+	for i, f := range c.hdr.colField[:n] {
+		if f != fNone {
+			at[f][0] = len(c.compact)
+			c.compact = append(c.compact, rec[c.starts[i]:c.ends[i]]...)
+			at[f][1] = len(c.compact)
+		}
+	}
+	s := string(c.compact)
+	for _, f := range c.hdr.colField[:n] {
+		if f != fNone {
+			raw.val[f] = s[at[f][0]:at[f][1]]
+		}
+	}
+}
+
 func (c *csvSource) fieldCountMessage(got, want int) string {
 	d := map[byte]string{',': "comma (,)", ';': "semicolon (;)", '\t': "tab"}[c.comma]
 	if got > want {
@@ -179,15 +222,15 @@ func (c *csvSource) fieldCountMessage(got, want int) string {
 		c.row, got, want, d)
 }
 
-// readLine returns the next physical line without its line ending; io.EOF when none is left.
+// readLine returns the next physical line without its line ending; io.EOF when none is left. A
+// line longer than maxLineBytes stops the file.
 func (c *csvSource) readLine() ([]byte, error) {
 	line, err := c.br.ReadSlice(c.term)
 	if err == bufio.ErrBufferFull {
 		c.lineBuf = append(c.lineBuf[:0], line...)
 		for err == bufio.ErrBufferFull {
-			if len(c.lineBuf) > c.maxLine {
-				return nil, &FileError{Code: CodeFieldTooLong, Row: c.row + 1, Message: fmt.Sprintf(
-					"row %d (line %d) is longer than %d bytes; the file is probably not a CSV export, or a quote is not closed", c.row+1, c.line+1, c.maxLine)}
+			if len(c.lineBuf) > maxLineBytes {
+				return nil, c.lineTooLong(c.line + 1)
 			}
 			line, err = c.br.ReadSlice(c.term)
 			c.lineBuf = append(c.lineBuf, line...)
@@ -197,6 +240,9 @@ func (c *csvSource) readLine() ([]byte, error) {
 	if err != nil && (err != io.EOF || len(line) == 0) {
 		return nil, err
 	}
+	if len(line) > maxLineBytes+1 {
+		return nil, c.lineTooLong(c.line + 1)
+	}
 	c.line++
 	if n := len(line); n > 0 && line[n-1] == c.term {
 		line = line[:n-1]
@@ -205,6 +251,11 @@ func (c *csvSource) readLine() ([]byte, error) {
 		}
 	}
 	return line, nil
+}
+
+func (c *csvSource) lineTooLong(line int) error {
+	return &FileError{Code: CodeFieldTooLong, Row: c.row + 1, Message: fmt.Sprintf(
+		"row %d (line %d) is longer than %s, the limit for one row; the file is probably not a CSV export, or a quote is not closed", c.row+1, line, byteSize(maxLineBytes))}
 }
 
 // blank reports whether every field of the current record is empty or white space.
@@ -220,9 +271,10 @@ func (c *csvSource) blank() bool {
 	return true
 }
 
-// readRecord reads one record into c.rec, c.starts and c.ends.
+// readRecord reads one record into c.rec, c.starts and c.ends: its first c.maxFields fields;
+// further fields are counted in c.extra without being kept.
 func (c *csvSource) readRecord() error {
-	c.buf, c.starts, c.ends, c.badQuote = c.buf[:0], c.starts[:0], c.ends[:0], -1
+	c.buf, c.starts, c.ends, c.extra, c.badQuote = c.buf[:0], c.starts[:0], c.ends[:0], 0, -1
 	line, err := c.readLine()
 	if err != nil {
 		return err
@@ -232,6 +284,10 @@ func (c *csvSource) readRecord() error {
 		// No quotes: the fields are slices of the line (valid until the next read).
 		c.rec = line
 		for start := 0; ; {
+			if len(c.ends) == c.maxFields {
+				c.extra = bytes.Count(line[start:], []byte{c.comma}) + 1
+				return nil
+			}
 			end := bytes.IndexByte(line[start:], c.comma)
 			if end < 0 {
 				end = len(line)
@@ -251,16 +307,27 @@ func (c *csvSource) readRecord() error {
 	c.rec = nil
 	pos := 0
 	for {
-		start := len(c.buf)
+		// A field past maxFields is scanned (its quotes decide where the record ends) but not kept.
+		keep := len(c.ends) < c.maxFields
+		start, n := len(c.buf), 0
+		add := func(b []byte) {
+			n += len(b)
+			if keep {
+				c.buf = append(c.buf, b...)
+			}
+		}
 		if pos < len(line) && line[pos] == '"' {
 			pos++
 			for {
 				i := bytes.IndexByte(line[pos:], '"')
 				if i < 0 {
-					c.buf = append(c.buf, line[pos:]...)
-					c.buf = append(c.buf, '\n')
-					if len(c.buf)-start > c.maxField {
+					add(line[pos:])
+					add([]byte{'\n'})
+					if n > c.maxField {
 						return c.tooLong()
+					}
+					if len(c.buf) > maxLineBytes {
+						return c.lineTooLong(c.startLine)
 					}
 					if line, err = c.readLine(); err != nil {
 						if err == io.EOF {
@@ -272,24 +339,24 @@ func (c *csvSource) readRecord() error {
 					pos = 0
 					continue
 				}
-				c.buf = append(c.buf, line[pos:pos+i]...)
+				add(line[pos : pos+i])
 				pos += i + 1
 				if pos < len(line) && line[pos] == '"' {
-					c.buf = append(c.buf, '"')
+					add([]byte{'"'})
 					pos++
 					continue
 				}
 				break
 			}
 			if pos < len(line) && line[pos] != c.comma {
-				if c.badQuote < 0 {
+				if c.badQuote < 0 && keep {
 					c.badQuote = len(c.ends)
 				}
 				i := bytes.IndexByte(line[pos:], c.comma)
 				if i < 0 {
 					i = len(line) - pos
 				}
-				c.buf = append(c.buf, line[pos:pos+i]...)
+				add(line[pos : pos+i])
 				pos += i
 			}
 		} else {
@@ -297,13 +364,17 @@ func (c *csvSource) readRecord() error {
 			if i < 0 {
 				i = len(line) - pos
 			}
-			c.buf = append(c.buf, line[pos:pos+i]...)
+			add(line[pos : pos+i])
 			pos += i
 		}
-		if len(c.buf)-start > c.maxField {
+		if n > c.maxField {
 			return c.tooLong()
 		}
-		c.starts, c.ends = append(c.starts, start), append(c.ends, len(c.buf))
+		if keep {
+			c.starts, c.ends = append(c.starts, start), append(c.ends, len(c.buf))
+		} else {
+			c.extra++
+		}
 		if pos >= len(line) {
 			c.rec = c.buf
 			return nil
@@ -315,5 +386,5 @@ func (c *csvSource) readRecord() error {
 func (c *csvSource) tooLong() error {
 	return &FileError{Code: CodeFieldTooLong, Row: c.row + 1, Message: fmt.Sprintf(
 		"row %d (line %d), field %d is longer than %d bytes; this usually means a quote (\") is not closed earlier in the row, otherwise shorten the value",
-		c.row+1, c.startLine, len(c.ends)+1, c.maxField)}
+		c.row+1, c.startLine, len(c.ends)+c.extra+1, c.maxField)}
 }

@@ -52,16 +52,30 @@
 //
 // # Limits
 //
-// Options.MaxFileBytes (default 512 MiB), Options.MaxFieldBytes (default 1024: a CSV field longer
-// than this stops the file, because it almost always means an unclosed quote) and Options.MaxRows
-// (default 5,000,000). A JSON or JSON Lines item may not exceed 16·MaxFieldBytes + 4 KiB; an XLSX
-// cell or shared string max(1 MiB, 8·MaxFieldBytes). An XLSX archive is refused before anything
-// is extracted when it has more than 1,000 entries, declares more than 8 GiB uncompressed in
-// total, declares a part compressed more than 100:1 that would exceed 64 MiB, or declares a
-// shared-strings table over 256 MiB (the one part held in memory).
+// Options.MaxFileBytes (default 512 MiB), Options.MaxFieldBytes (default 1024) and Options.MaxRows
+// (default 5,000,000). A CSV or XLSX header has at most MaxColumns (256) columns (BAD_HEADER).
+//
+// CSV: a field longer than MaxFieldBytes stops the file (FIELD_TOO_LONG: it almost always means
+// an unclosed quote), and so does a line or a record longer than 2 MiB. A row is split into at
+// most one field more than its header; further fields are only counted (WRONG_FIELD_COUNT).
+//
+// JSON and JSON Lines: an item may not exceed 16·MaxFieldBytes + 4 KiB (ITEM_TOO_LARGE).
+//
+// XLSX (BAD_XLSX): an archive is refused before anything is extracted when it has more than 1,000
+// entries, declares more than 8 GiB uncompressed in total, declares a part compressed more than
+// 100:1 that would exceed 64 MiB, a first sheet over 1 GiB or shared strings over 256 MiB; parts
+// are counted as they are decompressed and stop at the same sizes whatever the archive declared.
+// A cell's text is cut at MaxFieldBytes as it is read, comments, entities and rich-text runs
+// included, and a row with such a cut cell in a known column is refused (FIELD_TOO_LONG). A cell
+// or shared string whose XML exceeds max(256 KiB, 4·MaxFieldBytes) stops the file, and so do a
+// cell with a value beyond column IV, cells out of column order and elements nested more than 64
+// deep. The shared strings, the one part held in memory, may hold 32 MiB of text in at most
+// 4,194,304 strings, each cut at MaxFieldBytes.
 //
 // # Reading ahead
 //
-// Next reads and validates up to 64 rows ahead, so that their item external IDs are checked
-// against the duplicate set together; Warnings and Defaults may reflect those rows already.
+// The file is parsed on a goroutine of its own, up to 3 batches of 1,024 rows ahead of Next (a
+// batch ends early once its values take 4 MiB); Next validates a batch at a time. Warnings and
+// Defaults may reflect those rows already. Memory is then bounded by the limits above: one record
+// (2 MiB at most for CSV), the rows read ahead, the duplicate set and an XLSX's shared strings.
 package payoutfile

@@ -330,7 +330,8 @@ func FuzzPhone(f *testing.F) {
 // FuzzTextProblem checks textProblem's byte-level fast paths against the plain rule, rune by rune:
 // the first invalid byte or refused character decides, else the length.
 func FuzzTextProblem(f *testing.F) {
-	for _, s := range []string{"Ayşe Yılmaz", "Şükrü\u200bÇağlar", "a\u0085b", "\u00a0x", "ok", "\xc3", "\xc3(", "\xe2\x80\xae", "\x7f", "İ\xff"} {
+	for _, s := range []string{"Ayşe Yılmaz", "Şükrü\u200bÇağlar", "a\u0085b", "\u00a0x", "ok", "\xc3", "\xc3(", "\xe2\x80\xae", "\x7f", "İ\xff",
+		"a\u00adb", "\u034f", "x\u3164", "\U000E0041"} {
 		f.Add(s, 5)
 	}
 	f.Fuzz(func(t *testing.T, s string, max int) {

@@ -14,6 +14,11 @@ const (
 	DefaultMaxRows             = 5_000_000
 )
 
+// MaxColumns is the most columns a CSV or XLSX header may have; a CSV row is split into at most
+// one field more than its header (more fields are counted, not kept), and an XLSX cell with a
+// value beyond column IV (the 256th) stops the file with BAD_XLSX.
+const MaxColumns = 256
+
 // Length limits of text fields, in Unicode characters after trimming. Longer values are rejected
 // with FIELD_TOO_LONG.
 const (
@@ -42,9 +47,12 @@ type Options struct {
 	Currencies []string
 	// MaxFileBytes is the largest accepted file; default DefaultMaxFileBytes.
 	MaxFileBytes int64
-	// MaxFieldBytes is the largest CSV field; default DefaultMaxFieldBytes. A longer field stops
-	// the file with FIELD_TOO_LONG: it almost always means an unclosed quote. JSON items may be
-	// 16·MaxFieldBytes + 4 KiB long; an XLSX cell or shared string max(1 MiB, 8·MaxFieldBytes).
+	// MaxFieldBytes is the largest field, in bytes; default DefaultMaxFieldBytes. A longer CSV
+	// field stops the file with FIELD_TOO_LONG: it almost always means an unclosed quote. An XLSX
+	// cell or shared string is cut at this size as it is read (comments, entities and rich-text
+	// runs included) and, in a known column, its row is refused with FIELD_TOO_LONG; a cell whose
+	// XML exceeds max(256 KiB, 4·MaxFieldBytes) stops the file. JSON items may be
+	// 16·MaxFieldBytes + 4 KiB long.
 	MaxFieldBytes int
 	// MaxRows is the largest accepted row number; default DefaultMaxRows.
 	MaxRows int

@@ -182,7 +182,8 @@ func (r *Reader) fill() {
 
 // readAhead runs a source on a goroutine of its own, up to a few batches of raw rows ahead of the
 // Reader, so that parsing the file and validating its rows each have a core. Rows keep their
-// order: one goroutine reads, one validates.
+// order: one goroutine reads, one validates. A batch is at most batchSize rows and, once its
+// values reach maxBatchBytes, ends early.
 type readAhead struct {
 	full chan *rawBatch // read batches, in file order
 	free chan *rawBatch // batches to read into
@@ -199,6 +200,10 @@ type rawBatch struct {
 }
 
 const readAheadBatches = 3
+
+// maxBatchBytes ends a batch early once its rows' values take this much, so that the rows read
+// ahead stay a few MiB however long each is (up to numFields·MaxFieldBytes).
+const maxBatchBytes = 4 << 20
 
 func startReadAhead(src source, maxRows int) *readAhead {
 	ra := &readAhead{
@@ -224,7 +229,8 @@ func (ra *readAhead) run(src source, maxRows int) {
 			return
 		}
 		b.rows, b.err = b.rows[:0], nil
-		for len(b.rows) < batchSize && b.err == nil {
+		size := 0
+		for len(b.rows) < batchSize && b.err == nil && size < maxBatchBytes {
 			b.rows = b.rows[:len(b.rows)+1]
 			raw := &b.rows[len(b.rows)-1]
 			raw.reset()
@@ -236,6 +242,10 @@ func (ra *readAhead) run(src source, maxRows int) {
 			}
 			if b.err != nil {
 				b.rows = b.rows[:len(b.rows)-1]
+				break
+			}
+			for _, v := range raw.val {
+				size += len(v)
 			}
 		}
 		b.defaults = src.defaults()

@@ -255,7 +255,9 @@ func TestCSVFileErrors(t *testing.T) {
 		{"unclosed quote", valid + "MEMBER_ID,\"2,2,TRY\nMEMBER_ID,3,3,TRY\n", Options{}, CodeMalformedCSV, 1, "never closed"},
 		{"field too long", valid + "MEMBER_ID," + strings.Repeat("9", 2000) + ",1,TRY\n", Options{}, CodeFieldTooLong, 1, "longer than 1024 bytes"},
 		{"quoted field too long", valid + "MEMBER_ID,\"" + strings.Repeat("9\n", 600) + "\",1,TRY\n", Options{}, CodeFieldTooLong, 1, "quote"},
-		{"line too long", valid + strings.Repeat(",", 200000) + "\n", Options{}, CodeFieldTooLong, 1, "longer than"},
+		{"line too long", valid + strings.Repeat(",", 3<<20) + "\n", Options{}, CodeFieldTooLong, 1, "longer than 2 MiB, the limit for one row"},
+		{"quoted record too long", valid + strings.Repeat("\""+strings.Repeat(strings.Repeat("9", 100<<10)+"\n", 9)+"\",", 4) + "\n", Options{MaxFieldBytes: 1 << 20}, CodeFieldTooLong, 1, "longer than 2 MiB"},
+		{"header too wide", strings.Repeat("x,", MaxColumns) + "recipient_type,recipient_info,amount,currency\n", Options{}, CodeBadHeader, 0, "more than the limit of 256"},
 		{"header too long", strings.Repeat("x", 70000), Options{}, CodeBadHeader, 0, "first line"},
 		{"too large at the start", valid + strings.Repeat("MEMBER_ID,1,1,TRY\n", 100), Options{MaxFileBytes: 500}, CodeFileTooLarge, 0, "limit of 500 bytes"},
 		{"too large midway", valid + strings.Repeat("MEMBER_ID,1,1,TRY\n", 12000), Options{MaxFileBytes: 100000}, CodeFileTooLarge, 5553, "limit of 100000 bytes"},
@@ -409,5 +411,80 @@ func TestCloseStopsReadAhead(t *testing.T) {
 	}
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("%d goroutines before, %d after 20 Readers closed early", before, after)
+	}
+}
+
+func TestCSVWideRows(t *testing.T) {
+	const header = "recipient_type,recipient_info,amount,currency\n"
+	for _, tc := range []struct {
+		name, row string
+		msg       string
+	}{
+		{"many fields", "MEMBER_ID,1,1,TRY" + strings.Repeat(",x", 200000), "row 1: has 200004 fields but the header has 4"},
+		{"many quoted fields", "MEMBER_ID,1,1,TRY,\"a,b\"" + strings.Repeat(`,"c""d",e`, 1000), "row 1: has 2005 fields but the header has 4"},
+		{"one field too many", "MEMBER_ID,1,1,TRY,", "row 1: has 5 fields but the header has 4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, _, err := readAll(t, header+tc.row+"\nMEMBER_ID,2,2,TRY\n", Options{Format: FormatCSV})
+			if err != nil || len(recs) != 2 || !recs[1].Valid() {
+				t.Fatalf("records %+v, error %v", recs, err)
+			}
+			if got := codes(recs[0]); !slices.Equal(got, []string{CodeWrongFieldCount}) || !strings.HasPrefix(recs[0].Errors[0].Message, tc.msg) {
+				t.Errorf("errors %+v, want WRONG_FIELD_COUNT %q", recs[0].Errors, tc.msg)
+			}
+		})
+	}
+	// Fields past the header's width are scanned, not kept: an unclosed quote among them still
+	// shows.
+	_, _, err := readAll(t, header+"MEMBER_ID,1,1,TRY,x,\"never closed\n", Options{Format: FormatCSV})
+	if got := fileErrorCode(t, err); got != CodeMalformedCSV {
+		t.Errorf("unclosed quote in an extra field: %v, want MALFORMED_CSV", err)
+	}
+	_, _, err = readAll(t, header+"MEMBER_ID,1,1,TRY,x,\""+strings.Repeat("9", 2000)+"\"\n", Options{Format: FormatCSV})
+	if got := fileErrorCode(t, err); got != CodeFieldTooLong || !strings.Contains(err.Error(), "field 6 is longer than 1024 bytes") {
+		t.Errorf("long extra field: %v, want FIELD_TOO_LONG for field 6", err)
+	}
+}
+
+func TestCSVLongRowsKeepKnownFields(t *testing.T) {
+	// Rows longer than the known fields at their limit keep a copy of the known fields only; the
+	// values must be the same either way.
+	notes := strings.Repeat("n", 1000)
+	head := "recipient_type," + strings.Repeat("notes,", 12) + "recipient_info,amount,currency,description\n"
+	var b strings.Builder
+	b.WriteString(head)
+	for i := range 3000 {
+		fmt.Fprintf(&b, "MEMBER_ID,%s%d,%d.50,TRY,\"Maaş, %d\"\n", strings.Repeat(notes+",", 12), i+1, i+1, i)
+	}
+	recs, _, err := readAll(t, b.String(), Options{Format: FormatCSV})
+	if err != nil || len(recs) != 3000 {
+		t.Fatalf("%d records, error %v", len(recs), err)
+	}
+	for i, rec := range recs {
+		want := Item{Row: i + 1, RecipientType: TypeMemberID, RecipientInfo: fmt.Sprint(i + 1), Amount: decimal.New(int64(i+1)*100+50, -2),
+			Currency: "TRY", Description: fmt.Sprintf("Maaş, %d", i)}
+		if !rec.Valid() {
+			t.Fatalf("row %d: %v", rec.Row, rec.Errors)
+		}
+		assertItem(t, rec.Item, want)
+	}
+}
+
+func TestLongRowsInBatches(t *testing.T) {
+	// Rows of half a MiB end a read-ahead batch after a few rows; all come back, in order.
+	var b strings.Builder
+	b.WriteString("recipient_type,recipient_info,amount,currency,description\n")
+	desc := strings.Repeat("d", 500<<10)
+	for i := range 40 {
+		fmt.Fprintf(&b, "MEMBER_ID,%d,1,TRY,%s\n", i+1, desc)
+	}
+	recs, _, err := readAll(t, b.String(), Options{Format: FormatCSV, MaxFieldBytes: 1 << 20})
+	if err != nil || len(recs) != 40 {
+		t.Fatalf("%d records, error %v", len(recs), err)
+	}
+	for i, rec := range recs {
+		if rec.Row != i+1 || rec.Item.RecipientInfo != fmt.Sprint(i+1) || !slices.Equal(codes(rec), []string{CodeFieldTooLong}) {
+			t.Fatalf("record %d: row %d, info %q, errors %v", i, rec.Row, rec.Item.RecipientInfo, codes(rec))
+		}
 	}
 }

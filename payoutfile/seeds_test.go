@@ -27,6 +27,7 @@ func fuzzSeeds() map[string][][]any {
 		"recipient_type,recipient_info,amount,currency\nJPY_TEST,1,100.5,JPY\nMEMBER_ID,1,1.125,KWD\nMEMBER_ID,1,0.30000000000000004,TRY\n",
 		"a,b\n",
 		"",
+		"recipient_type,recipient_info,amount,currency\nMEMBER_ID,1,1,TRY" + strings.Repeat(",x", 300) + "\nMEMBER_ID,2,2,TRY,\"a,b\",\"c\"\"d\"\n",
 	}
 	var seeds = map[string][][]any{}
 	for i, c := range csvs {
@@ -50,6 +51,9 @@ func fuzzSeeds() map[string][][]any {
 		{payoutfiletest.XLSX(xlsxRows(), payoutfiletest.XLSXOptions{Prefix: "x", NoRefs: true, RichText: true, FirstRow: 2})},
 		{payoutfiletest.LyingZip("xl/worksheets/sheet1.xml", 1<<40)},
 		{payoutfiletest.ManyEntries(3)},
+		{limitsSheet(`<row r="2"><c r="A2" t="inlineStr"><is><t>MEMBER_ID</t></is></c><c r="B2"><v>1</v></c><c r="C2"><v>1</v></c><c r="D2" t="s"><v>0</v></c>`+
+			`<c r="E2" t="inlineStr"><is><r><t>`+split("Maaş ", 400)+`</t></r></is></c><c r="F2" t="s"><v>1</v></c></row>`+
+			`<row r="3"><c r="B3"><v>1</v></c><c r="A3"><v>1</v></c></row>`, []string{`<si><t>TRY</t></si>`, `<si><t>` + split("Şükrü ", 300) + `</t></si>`})},
 	}
 	for _, s := range []string{"100", "100.50", "0.01", "-0", "+7", "007.5", "1e3", "NaN", "Inf", "0x10", "1_000", "1,234.56",
 		"1234,56", "1.234,56", "1.234.567,89", "12.34", "₺5", "100 TL", ".5", "5.", "1.2.3", "0.30000000000000004", strings.Repeat("9", 40)} {

@@ -20,8 +20,8 @@ func textProblem(s string, max int) (code, reason string) {
 			i++
 			continue
 		}
-		if c >= 0xc3 && c <= 0xdf && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
-			i += 2 // U+00C0–U+07FF (Turkish and other Latin letters): always allowed
+		if c >= 0xc3 && c <= 0xcc && i+1 < len(s) && s[i+1]&0xc0 == 0x80 {
+			i += 2 // U+00C0–U+033F (Turkish and other Latin letters, combining accents): always allowed
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -40,20 +40,28 @@ func textProblem(s string, max int) (code, reason string) {
 }
 
 // forbiddenRune reports non-ASCII runes refused in text: C1 controls, line and paragraph
-// separators, and invisible characters that can disguise text (zero-width space, direction marks
-// and overrides, word joiner, byte order mark). Zero-width (non-)joiners stay: scripts and emoji
-// need them.
+// separators, and invisible characters that can disguise text (Unicode's default-ignorable code
+// points: soft hyphen, zero-width space, direction marks and overrides, word joiner, fillers,
+// Mongolian variation selectors, tags, byte order mark). Zero-width (non-)joiners and the
+// variation selectors U+FE00–U+FE0F stay: scripts and emoji need them.
 func forbiddenRune(r rune) bool {
 	if r < 0x200b {
-		return r <= 0x9f
+		switch {
+		case r <= 0x9f, r == 0xad, r == 0x34f, r == 0x61c, r == 0x115f, r == 0x1160,
+			r == 0x17b4, r == 0x17b5, r >= 0x180b && r <= 0x180f:
+			return true
+		}
+		return false
 	}
 	switch {
-	case r >= 0x80 && r <= 0x9f,
-		r == 0x200b, r == 0x200e, r == 0x200f,
+	case r == 0x200b, r == 0x200e, r == 0x200f,
 		r >= 0x2028 && r <= 0x202e,
-		r >= 0x2060 && r <= 0x2064,
-		r >= 0x2066 && r <= 0x2069,
-		r == 0xfeff, r == 0xfffe, r == 0xffff:
+		r >= 0x2060 && r <= 0x206f,
+		r == 0x3164, r == 0xffa0,
+		r == 0xfeff, r >= 0xfff0 && r <= 0xfff8, r == 0xfffe, r == 0xffff,
+		r >= 0x1bca0 && r <= 0x1bca3,
+		r >= 0x1d173 && r <= 0x1d17a,
+		r >= 0xe0000 && r <= 0xe0fff:
 		return true
 	}
 	return false
@@ -78,6 +86,13 @@ func describeRune(r rune) string {
 		return fmt.Sprintf("an invisible text-direction control (U+%04X)", r)
 	case 0xfeff:
 		return "an invisible byte order mark (U+FEFF)"
+	case 0x00ad:
+		return "an invisible soft hyphen (U+00AD)"
+	case 0x115f, 0x1160, 0x3164, 0xffa0:
+		return fmt.Sprintf("an invisible Hangul filler (U+%04X)", r)
+	}
+	if forbiddenRune(r) && r > 0x9f {
+		return fmt.Sprintf("an invisible formatting character (U+%04X)", r)
 	}
 	switch {
 	case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
@@ -132,4 +147,17 @@ func trim(s string) string {
 		return s
 	}
 	return strings.TrimSpace(s)
+}
+
+// byteSize renders a byte count in GiB, MiB or KiB when it is a whole number of them.
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

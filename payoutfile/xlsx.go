@@ -11,22 +11,43 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
-// Limits checked on an XLSX archive's directory before anything is extracted.
+// Limits of an XLSX workbook. The archive's directory is checked before anything is extracted;
+// the parts are then decompressed through counters that stop at the same sizes whatever the
+// directory declared, and decoded token by token with a budget per cell, per shared string and
+// per token elsewhere, so that no input can make the reader hold more than these.
 const (
-	maxXLSXEntries        = 1000
-	maxXLSXTotalBytes     = 8 << 30  // declared uncompressed, all entries
-	maxXLSXRatio          = 100      // declared uncompressed : compressed, ...
-	maxXLSXRatioFloor     = 64 << 20 // ... for entries declaring more than this
+	maxXLSXEntries    = 1000
+	maxXLSXTotalBytes = 8 << 30  // declared uncompressed, all entries
+	maxXLSXRatio      = 100      // declared uncompressed : compressed, ...
+	maxXLSXRatioFloor = 64 << 20 // ... for entries declaring more than this
+	maxXLSXSmallPart  = 4 << 20  // workbook and relationship parts, uncompressed
+	maxXLSXColumns    = 16384    // Excel's limit, column XFD: empty cells may go as far
+	// maxXLSXSheetBytes bounds the first sheet's XML, uncompressed: a full Excel sheet of payout
+	// rows (1,048,576 rows of eight columns) takes roughly 300 MiB with shared strings, twice that
+	// with inline strings.
+	maxXLSXSheetBytes = 1 << 30
+	// maxSharedStringsBytes bounds sharedStrings.xml, uncompressed.
 	maxSharedStringsBytes = 256 << 20
-	maxXLSXSmallPart      = 16 << 20 // workbook and relationship parts
-	maxXLSXColumns        = 16384    // Excel's limit, column XFD
+	// maxSharedStringsText bounds the text of all shared strings together, the one part of a
+	// workbook held in memory: about 500,000 rows with their own ID, IBAN and name.
+	maxSharedStringsText = 32 << 20
+	// maxSharedStrings bounds the number of shared strings (4 bytes of index each).
+	maxSharedStrings = 4 << 20
+	// minCellXMLBytes is the least XML (text and markup) one cell or one shared string may take:
+	// Excel's longest cell, 32,767 characters, fits. The limit is max(256 KiB, 4·MaxFieldBytes);
+	// a cell or string over it stops the file at once, before the rest of it is read.
+	minCellXMLBytes = 256 << 10
+	// maxXLSXDepth bounds how deep XML elements nest (a sheet needs 7 levels).
+	maxXLSXDepth = 64
 )
 
 // xlsxSource streams the first sheet of a workbook. Only the shared-strings table is held in
-// memory (compactly: one string and an offset per entry); the sheet is decoded token by token with
-// a budget per token.
+// memory (compactly: see sharedStrings); the sheet is decoded token by token. A cell's text is
+// cut at Options.MaxFieldBytes as it accumulates, whatever comments, entities or rich-text runs
+// split it into; a row keeps only the cells of known columns.
 type xlsxSource struct {
 	tmp       *os.File // spooled copy of an input without random access
 	tmpGone   bool     // tmp is already unlinked
@@ -34,13 +55,18 @@ type xlsxSource struct {
 	rc        io.ReadCloser
 	dec       *xml.Decoder
 	budget    *budgetReader
+	depth     int // XML nesting at the decoder's position
+	maxField  int
 	hdr       header
-	headerRow int
+	headerRow int // 0 while the header is read
 	lastRow   int
 	maxRows   int
 	warn      func(string)
-	cells     []xlsxCell
-	text      []byte
+	cells     []xlsxCell // the row's non-empty cells: all of the header, known columns after it
+	stray     int        // the first column without a header holding a value in the row, or -1
+	filled    bool       // the row has a cell with a value, kept or not
+	text      []byte     // the current cell's text, at most maxField (maxHeaderName) bytes
+	long      bool       // the current cell's text was cut
 	done      bool
 }
 
@@ -48,23 +74,42 @@ type xlsxCell struct {
 	col     int
 	val     string
 	numeric bool
+	long    bool // val is cut: the cell is longer than Options.MaxFieldBytes
 }
 
-// sharedStrings is the workbook's string table: entry i is data[ends[i-1]:ends[i]].
+// maxHeaderName is the longest header cell kept; no column name is nearly as long.
+const maxHeaderName = 1024
+
+// sharedStrings is the workbook's string table. The text sits in blocks of up to 2 MiB, so that
+// it grows without being copied; each entry is 4 bytes: where its text starts (block and offset),
+// with sstLong set when the text was cut at the field limit. An entry ends where the next one in
+// the same block starts, or at its block's end.
 type sharedStrings struct {
-	data string
-	ends []uint32
+	blocks []string
+	starts []uint32
 }
 
-func (s *sharedStrings) get(i int) (string, bool) {
-	if i < 0 || i >= len(s.ends) {
-		return "", false
+const (
+	sstBlockShift = 21 // block size 2 MiB: offsets take 21 bits, blocks 10 (2 GiB of text)
+	sstOffsetMask = 1<<sstBlockShift - 1
+	sstLong       = 1 << 31
+)
+
+// get returns entry i; long reports that its text was cut at the field limit.
+func (s *sharedStrings) get(i int) (v string, long, ok bool) {
+	if i < 0 || i >= len(s.starts) {
+		return "", false, false
 	}
-	start := uint32(0)
-	if i > 0 {
-		start = s.ends[i-1]
+	p := s.starts[i]
+	long, p = p&sstLong != 0, p&^sstLong
+	b := s.blocks[p>>sstBlockShift]
+	end := len(b)
+	if i+1 < len(s.starts) {
+		if q := s.starts[i+1] &^ sstLong; q>>sstBlockShift == p>>sstBlockShift {
+			end = int(q & sstOffsetMask)
+		}
 	}
-	return s.data[start:s.ends[i]], true
+	return b[p&sstOffsetMask : end], long, true
 }
 
 func badXLSX(format string, args ...any) *FileError {
@@ -72,7 +117,7 @@ func badXLSX(format string, args ...any) *FileError {
 }
 
 func newXLSXSource(r io.Reader, o Options, warn func(string)) (src source, err error) {
-	x := &xlsxSource{maxRows: o.MaxRows, warn: warn}
+	x := &xlsxSource{maxRows: o.MaxRows, maxField: o.MaxFieldBytes, warn: warn, stray: -1}
 	defer func() {
 		if err != nil {
 			x.close()
@@ -108,16 +153,20 @@ func newXLSXSource(r io.Reader, o Options, warn func(string)) (src source, err e
 	if err != nil {
 		return nil, err
 	}
-	tokenBudget := max(1<<20, 8*o.MaxFieldBytes)
+	if err := checkPartSize(sheet, maxXLSXSheetBytes, "first sheet"); err != nil {
+		return nil, err
+	}
+	cellBudget := max(minCellXMLBytes, 4*o.MaxFieldBytes)
 	if sst != nil {
-		if x.sst, err = readSharedStrings(sst, tokenBudget); err != nil {
+		lim := sstLimits{item: o.MaxFieldBytes, xml: cellBudget, text: maxSharedStringsText, count: maxSharedStrings, bytes: maxSharedStringsBytes}
+		if x.sst, err = readSharedStrings(sst, lim); err != nil {
 			return nil, err
 		}
 	}
-	if x.rc, err = sheet.Open(); err != nil {
-		return nil, badXLSX("the workbook's first sheet cannot be opened (%v); save it again from Excel", err)
+	if x.rc, err = openPart(sheet, maxXLSXSheetBytes, "first sheet"); err != nil {
+		return nil, err
 	}
-	x.budget = &budgetReader{r: x.rc, limit: tokenBudget}
+	x.budget = &budgetReader{r: x.rc, limit: cellBudget}
 	x.dec = xml.NewDecoder(x.budget)
 	if err := x.readHeader(); err != nil {
 		return nil, err
@@ -176,80 +225,150 @@ func checkArchive(zr *zip.Reader) (map[string]*zip.File, error) {
 	return files, nil
 }
 
+// errPartTooLarge is returned by partReader past its limit.
+var errPartTooLarge = errors.New("part too large")
+
+// partReader delivers a part's decompressed bytes and fails with errPartTooLarge once more than
+// left bytes came out, whatever the archive declared.
+type partReader struct {
+	rc   io.ReadCloser
+	left int64
+}
+
+func (p *partReader) Read(b []byte) (int, error) {
+	if p.left < 0 {
+		return 0, errPartTooLarge
+	}
+	if int64(len(b)) > p.left+1 {
+		b = b[:p.left+1]
+	}
+	n, err := p.rc.Read(b)
+	if p.left -= int64(n); p.left < 0 {
+		return 0, errPartTooLarge
+	}
+	return n, err
+}
+
+func (p *partReader) Close() error { return p.rc.Close() }
+
+// checkPartSize refuses a part whose directory entry declares more than limit bytes.
+func checkPartSize(f *zip.File, limit int64, what string) error {
+	if f.UncompressedSize64 > uint64(limit) {
+		return partTooLarge(what, limit)
+	}
+	return nil
+}
+
+func partTooLarge(what string, limit int64) error {
+	return badXLSX("the workbook's %s: larger than %s uncompressed, the limit; it may be a zip bomb, otherwise split the payroll into several files (or save it as \"CSV UTF-8\")", what, byteSize(limit))
+}
+
+// openPart checks a part's declared size and opens it behind a partReader of the same limit.
+func openPart(f *zip.File, limit int64, what string) (io.ReadCloser, error) {
+	if err := checkPartSize(f, limit, what); err != nil {
+		return nil, err
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, badXLSX("the workbook's %s cannot be opened (%v); save it again from Excel", what, err)
+	}
+	return &partReader{rc: rc, left: limit}, nil
+}
+
 // locateSheet follows the package relationships to the workbook's first sheet and its shared
 // strings (nil if it has none).
 func locateSheet(files map[string]*zip.File) (sheet, sst *zip.File, err error) {
 	wbPath := "xl/workbook.xml"
 	if f := files["_rels/.rels"]; f != nil {
-		rels, err := readRels(f)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, rel := range rels {
+		err := readRels(f, func(rel xlsxRel) bool {
 			if strings.HasSuffix(rel.Type, "/officeDocument") {
 				wbPath = resolvePart("", rel.Target)
-				break
+				return false
 			}
+			return true
+		})
+		if err != nil {
+			return nil, nil, err
 		}
 	}
 	wbFile := files[wbPath]
 	if wbFile == nil {
 		return nil, nil, badXLSX("this ZIP archive is not an Excel workbook (it has no %s); save the sheet as .xlsx from Excel", wbPath)
 	}
-	var wb struct {
-		Sheets []struct {
-			Name  string     `xml:"name,attr"`
-			Attrs []xml.Attr `xml:",any,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	if err := readSmallXML(wbFile, &wb); err != nil {
+	var name, rid string
+	found, sheetsDepth := false, 0
+	err = scanPart(wbFile, func(t xml.StartElement, depth int) bool {
+		switch {
+		case t.Name.Local == "sheets" && sheetsDepth == 0:
+			sheetsDepth = depth
+		case t.Name.Local == "sheet" && sheetsDepth > 0 && depth == sheetsDepth+1:
+			found = true
+			for _, a := range t.Attr {
+				switch {
+				case a.Name.Local == "name" && a.Name.Space == "":
+					name = a.Value
+				case a.Name.Local == "id" && a.Name.Space != "":
+					rid = a.Value
+				}
+			}
+			return false
+		}
+		return true
+	})
+	if err != nil {
 		return nil, nil, err
 	}
-	if len(wb.Sheets) == 0 {
+	if !found {
 		return nil, nil, badXLSX("the workbook has no sheet; put the payroll on the first sheet")
-	}
-	var rid string
-	for _, a := range wb.Sheets[0].Attrs {
-		if a.Name.Local == "id" && a.Name.Space != "" {
-			rid = a.Value
-		}
 	}
 	dir, base := path.Split(wbPath)
 	relsFile := files[dir+"_rels/"+base+".rels"]
 	if relsFile == nil {
 		return nil, nil, badXLSX("the workbook has no relationships part; save it again from Excel")
 	}
-	rels, err := readRels(relsFile)
+	err = readRels(relsFile, func(rel xlsxRel) bool {
+		switch {
+		case rel.ID == rid && rel.Mode != "External" && sheet == nil:
+			sheet = files[resolvePart(dir, rel.Target)]
+		case strings.HasSuffix(rel.Type, "/sharedStrings") && sst == nil:
+			sst = files[resolvePart(dir, rel.Target)]
+		}
+		return true
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, rel := range rels {
-		switch {
-		case rel.ID == rid && rel.Mode != "External":
-			sheet = files[resolvePart(dir, rel.Target)]
-		case strings.HasSuffix(rel.Type, "/sharedStrings"):
-			sst = files[resolvePart(dir, rel.Target)]
-		}
-	}
 	if sheet == nil {
-		return nil, nil, badXLSX("the workbook's first sheet %s cannot be found (it may be a chart sheet); put the payroll on the first sheet", quote(wb.Sheets[0].Name))
+		return nil, nil, badXLSX("the workbook's first sheet %s cannot be found (it may be a chart sheet); put the payroll on the first sheet", quote(name))
 	}
 	return sheet, sst, nil
 }
 
 type xlsxRel struct {
-	ID     string `xml:"Id,attr"`
-	Type   string `xml:"Type,attr"`
-	Target string `xml:"Target,attr"`
-	Mode   string `xml:"TargetMode,attr"`
+	ID, Type, Target, Mode string
 }
 
-func readRels(f *zip.File) ([]xlsxRel, error) {
-	var rels struct {
-		Rels []xlsxRel `xml:"Relationship"`
-	}
-	err := readSmallXML(f, &rels)
-	return rels.Rels, err
+// readRels calls visit with each relationship of a relationships part until visit returns false.
+func readRels(f *zip.File, visit func(xlsxRel) bool) error {
+	return scanPart(f, func(t xml.StartElement, depth int) bool {
+		if t.Name.Local != "Relationship" || depth != 2 {
+			return true
+		}
+		var rel xlsxRel
+		for _, a := range t.Attr {
+			switch a.Name.Local {
+			case "Id":
+				rel.ID = a.Value
+			case "Type":
+				rel.Type = a.Value
+			case "Target":
+				rel.Target = a.Value
+			case "TargetMode":
+				rel.Mode = a.Value
+			}
+		}
+		return visit(rel)
+	})
 }
 
 // resolvePart resolves a relationship target against the folder of the part that owns it.
@@ -260,68 +379,130 @@ func resolvePart(dir, target string) string {
 	return path.Clean(dir + target)
 }
 
-func readSmallXML(f *zip.File, v any) error {
-	if f.UncompressedSize64 > maxXLSXSmallPart {
-		return badXLSX("the workbook part %s is larger than %d MiB; it may be a zip bomb, so it is refused", quote(f.Name), maxXLSXSmallPart>>20)
-	}
-	rc, err := f.Open()
+// scanPart streams a small part (workbook, relationships), calling visit with each start element
+// and its depth (the root is 1) until visit returns false or the part ends. Nothing of the part
+// is kept but what visit keeps.
+func scanPart(f *zip.File, visit func(t xml.StartElement, depth int) bool) error {
+	what := "part " + quote(f.Name)
+	rc, err := openPart(f, maxXLSXSmallPart, what)
 	if err != nil {
-		return badXLSX("the workbook part %s cannot be read (%v); save it again from Excel", quote(f.Name), err)
+		return err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxXLSXSmallPart+1))
-	if err != nil {
-		return badXLSX("the workbook part %s cannot be read (%v); save it again from Excel", quote(f.Name), err)
-	}
-	if err := xml.Unmarshal(b, v); err != nil {
-		return badXLSX("the workbook part %s is not valid XML (%v); save it again from Excel", quote(f.Name), err)
-	}
-	return nil
-}
-
-// readSharedStrings loads the string table compactly. Rich-text runs are joined; phonetic runs
-// (rPh) are left out.
-func readSharedStrings(f *zip.File, tokenBudget int) (sharedStrings, error) {
-	var s sharedStrings
-	if f.UncompressedSize64 > maxSharedStringsBytes {
-		return s, badXLSX("the workbook's shared strings declare %d bytes, more than the %d MiB limit; it may be a zip bomb, or split the file", f.UncompressedSize64, maxSharedStringsBytes>>20)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return s, badXLSX("the workbook's shared strings cannot be read (%v); save it again from Excel", err)
-	}
-	defer rc.Close()
-	budget := &budgetReader{r: rc, limit: tokenBudget}
+	budget := &budgetReader{r: rc, limit: minCellXMLBytes}
 	dec := xml.NewDecoder(budget)
-	var arena []byte
-	inSI, inT, inRPh := false, false, false
+	depth := 0
 	for {
 		budget.reset()
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return xmlError(what, err, budget.limit, maxXLSXSmallPart)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth++; depth > maxXLSXDepth {
+				return tooDeep(what)
+			}
+			if !visit(t, depth) {
+				return nil
+			}
+		case xml.EndElement:
+			depth--
+		}
+	}
+}
+
+// sstLimits bound the shared-strings table (see the maxSharedStrings constants).
+type sstLimits struct {
+	item  int   // text of one string: longer ones are cut and marked sstLong
+	xml   int   // XML of one <si> element (text and markup)
+	text  int   // text of all strings together
+	count int   // strings
+	bytes int64 // sharedStrings.xml, uncompressed
+}
+
+// readSharedStrings loads the string table compactly, within lim. Rich-text runs are joined;
+// phonetic runs (rPh) are left out.
+func readSharedStrings(f *zip.File, lim sstLimits) (sharedStrings, error) {
+	var s sharedStrings
+	const what = "shared strings"
+	rc, err := openPart(f, lim.bytes, what)
+	if err != nil {
+		return s, err
+	}
+	defer rc.Close()
+	budget := &budgetReader{r: rc, limit: lim.xml}
+	dec := xml.NewDecoder(budget)
+	buf := make([]byte, 0, min(1<<sstBlockShift, f.UncompressedSize64))
+	flush := func() {
+		s.blocks = append(s.blocks, string(buf))
+		buf = buf[:0]
+	}
+	var (
+		depth, itemStart, total int
+		start                   uint32
+		inSI, inT, inRPh, long  bool
+	)
+	for {
+		if !inSI {
+			budget.reset()
+		}
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return s, xmlError("shared strings", err)
+			if inSI && errors.Is(err, errOverBudget) {
+				return s, badXLSX("shared string %d of the workbook holds more than %s of text and markup, the limit for one cell's text; shorten the cell that uses it", len(s.starts)+1, byteSize(int64(lim.xml)))
+			}
+			return s, xmlError(what, err, lim.xml, lim.bytes)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if depth++; depth > maxXLSXDepth {
+				return s, tooDeep(what)
+			}
 			switch t.Name.Local {
+			case "sst":
+				// uniqueCount sizes the index; it is only a hint, and one the file gives.
+				if n, err := strconv.Atoi(attr(t, "uniqueCount")); err == nil && n > 0 && s.starts == nil {
+					s.starts = make([]uint32, 0, min(n, lim.count, 1<<16))
+				}
 			case "si":
-				inSI = true
+				if inSI {
+					continue
+				}
+				if len(s.starts) >= lim.count {
+					return s, badXLSX("the workbook has more than %d shared strings, the limit; split the payroll into several files (or save it as \"CSV UTF-8\")", lim.count)
+				}
+				if len(buf) > 0 && len(buf)+lim.item > 1<<sstBlockShift {
+					flush()
+				}
+				inSI, long, itemStart = true, false, len(buf)
+				start = uint32(len(s.blocks))<<sstBlockShift | uint32(len(buf))
 			case "t":
 				inT = inSI && !inRPh
 			case "rPh":
 				inRPh = true
 			}
 		case xml.EndElement:
+			depth--
 			switch t.Name.Local {
 			case "si":
-				if len(arena) > maxSharedStringsBytes {
-					return s, badXLSX("the workbook's shared strings exceed %d MiB; split the file", maxSharedStringsBytes>>20)
+				if !inSI {
+					continue
 				}
-				s.ends = append(s.ends, uint32(len(arena)))
-				inSI = false
+				if total += len(buf) - itemStart; total > lim.text {
+					return s, badXLSX("the workbook's shared strings hold more than %s of text, the limit; split the payroll into several files (or save it as \"CSV UTF-8\")", byteSize(int64(lim.text)))
+				}
+				if long {
+					start |= sstLong
+				}
+				s.starts = append(s.starts, start)
+				inSI, inT, inRPh = false, false, false
 			case "t":
 				inT = false
 			case "rPh":
@@ -329,22 +510,45 @@ func readSharedStrings(f *zip.File, tokenBudget int) (sharedStrings, error) {
 			}
 		case xml.CharData:
 			if inT {
-				arena = append(arena, t...)
+				var cut bool
+				buf, cut = appendCapped(buf, t, lim.item-(len(buf)-itemStart))
+				long = long || cut
 			}
 		}
 	}
-	s.data = string(arena)
+	flush()
 	return s, nil
 }
 
-func xmlError(part string, err error) error {
-	switch {
-	case errors.Is(err, errOverBudget):
-		return badXLSX("the workbook's %s hold a value larger than 1 MiB; it is refused", part)
-	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
-		return badXLSX("the workbook's %s are damaged (%v); save it again from Excel", part, err)
+// appendCapped appends at most room bytes of t to b, cut at a character boundary, and reports
+// whether t was cut.
+func appendCapped(b, t []byte, room int) ([]byte, bool) {
+	if len(t) <= room {
+		return append(b, t...), false
 	}
-	return badXLSX("the workbook's %s are not valid XML (%v); save it again from Excel", part, err)
+	n := max(room, 0)
+	for n > 0 && !utf8.RuneStart(t[n]) {
+		n--
+	}
+	return append(b, t[:n]...), true
+}
+
+func tooDeep(what string) error {
+	return badXLSX("the workbook's %s: XML elements nest more than %d deep, which no spreadsheet program writes; it is refused, save the workbook again from Excel", what, maxXLSXDepth)
+}
+
+// xmlError turns a decoding error of a part into a *FileError; budget is the most one token may
+// take, limit the part's uncompressed size limit.
+func xmlError(what string, err error, budget int, limit int64) error {
+	switch {
+	case errors.Is(err, errPartTooLarge):
+		return partTooLarge(what, limit)
+	case errors.Is(err, errOverBudget):
+		return badXLSX("the workbook's %s: an XML element or comment is larger than %s, the limit; it is refused, save the workbook again from Excel", what, byteSize(int64(budget)))
+	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
+		return badXLSX("the workbook's %s: damaged (%v); save the workbook again from Excel", what, err)
+	}
+	return badXLSX("the workbook's %s: not valid XML (%v); save the workbook again from Excel", what, err)
 }
 
 // readHeader reads the first non-empty row as the header.
@@ -360,11 +564,8 @@ func (x *xlsxSource) readHeader() error {
 		if len(x.cells) == 0 {
 			continue
 		}
-		last := x.cells[len(x.cells)-1].col
-		for _, c := range x.cells {
-			last = max(last, c.col)
-		}
-		names := make([]string, last+1)
+		// Cells come in column order, none beyond MaxColumns.
+		names := make([]string, x.cells[len(x.cells)-1].col+1)
 		for _, c := range x.cells {
 			names[c.col] = c.val
 		}
@@ -418,27 +619,32 @@ func (x *xlsxSource) next(raw *rawRecord) error {
 		if row > x.maxRows {
 			return tooManyRows(x.maxRows)
 		}
-		if len(x.cells) == 0 {
+		if x.stray >= 0 {
+			x.warn(fmt.Sprintf("values in columns without a header are ignored (the first is cell %s%d); give the column a name or delete it", colLetters(x.stray), sheetRow))
+		}
+		if !x.filled {
 			continue
 		}
 		raw.row, raw.line, raw.has = row, sheetRow, x.hdr.has
 		for _, c := range x.cells {
-			if c.col < len(x.hdr.colField) {
-				if f := x.hdr.colField[c.col]; f != fNone {
-					raw.val[f], raw.numeric[f] = c.val, c.numeric
-				}
-				continue
+			f := x.hdr.colField[c.col] // readRow keeps the known columns only
+			raw.val[f], raw.numeric[f] = c.val, c.numeric
+			if c.long {
+				raw.bad[f] = true
+				raw.errs = append(raw.errs, RowError{Row: row, Column: f.String(), Code: CodeFieldTooLong, Message: fmt.Sprintf(
+					"row %d, %s (cell %s%d): is longer than %d bytes, the most one cell may hold; shorten it", row, f, colLetters(c.col), sheetRow, x.maxField)})
 			}
-			x.warn(fmt.Sprintf("values in columns without a header are ignored (the first is cell %s%d); give the column a name or delete it", colLetters(c.col), sheetRow))
 		}
 		return nil
 	}
 }
 
-// readRow reads the next <row> of the sheet into x.cells (non-empty cells only) and returns its
-// sheet row number; ok is false at the end of the sheet data.
+// readRow reads the next <row> of the sheet into x.cells and returns its sheet row number; ok is
+// false at the end of the sheet data. Once the header is known, only cells of known columns are
+// kept. Cells must come in column order; a cell with a value beyond MaxColumns, or one whose XML
+// exceeds the budget, stops the file.
 func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
-	x.cells = x.cells[:0]
+	x.cells, x.stray, x.filled = x.cells[:0], -1, false
 	if x.done {
 		return 0, false, nil
 	}
@@ -449,19 +655,31 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 		prevCol                             = -1
 	)
 	for {
-		x.budget.reset()
+		if !inCell {
+			x.budget.reset() // inside a cell, all of its tokens share one budget
+		}
 		tok, err := x.dec.Token()
 		if err == io.EOF {
 			x.done = true
 			return sheetRow, inRow, nil
 		}
 		if err != nil {
-			return 0, false, xmlError("first sheet", err)
+			if inCell && errors.Is(err, errOverBudget) {
+				return 0, false, badXLSX("cell %s%d holds more than %s of text and markup, the limit for one cell; shorten it (the payout columns need a few hundred characters at most)",
+					colLetters(cell.col), sheetRow, byteSize(int64(x.budget.limit)))
+			}
+			return 0, false, xmlError("first sheet", err, x.budget.limit, maxXLSXSheetBytes)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if x.depth++; x.depth > maxXLSXDepth {
+				return 0, false, tooDeep("first sheet")
+			}
 			switch t.Name.Local {
 			case "row":
+				if inRow {
+					continue
+				}
 				inRow = true
 				sheetRow = x.lastRow + 1
 				if v := attr(t, "r"); v != "" {
@@ -473,7 +691,7 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 				}
 				x.lastRow = sheetRow
 			case "c":
-				if !inRow {
+				if !inRow || inCell {
 					continue
 				}
 				inCell, typ = true, attr(t, "t")
@@ -483,13 +701,17 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 					if !ok {
 						return 0, false, badXLSX("the first sheet has a cell named %s; save the workbook again from Excel", quote(ref))
 					}
+					if col <= prevCol {
+						return 0, false, badXLSX("sheet row %d: cell %s comes after cell %s%d; the cells of a row must be in column order, each once: save the workbook again from Excel",
+							sheetRow, quote(ref), colLetters(prevCol), sheetRow)
+					}
 					cell.col = col
 				}
 				if cell.col >= maxXLSXColumns {
 					return 0, false, badXLSX("the first sheet has a cell beyond column XFD; save the workbook again from Excel")
 				}
 				prevCol = cell.col
-				x.text = x.text[:0]
+				x.text, x.long = x.text[:0], false
 			case "v":
 				capture = inCell
 			case "is":
@@ -500,6 +722,7 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 				inRPh = true
 			}
 		case xml.EndElement:
+			x.depth--
 			switch t.Name.Local {
 			case "v", "t":
 				capture = false
@@ -511,45 +734,72 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 				if !inCell {
 					continue
 				}
-				inCell = false
+				inCell, capture, inIS, inRPh = false, false, false, false
 				if err := x.finishCell(&cell, typ, sheetRow); err != nil {
 					return 0, false, err
 				}
 			case "row":
-				return sheetRow, true, nil
+				if inRow {
+					return sheetRow, true, nil
+				}
 			case "sheetData":
 				x.done = true
 				return sheetRow, inRow, nil
 			}
 		case xml.CharData:
 			if capture {
-				x.text = append(x.text, t...)
+				limit := x.maxField
+				if x.headerRow == 0 {
+					limit = min(limit, maxHeaderName)
+				}
+				var cut bool
+				x.text, cut = appendCapped(x.text, t, limit-len(x.text))
+				x.long = x.long || cut
 			}
 		}
 	}
 }
 
-// finishCell resolves a cell's value by its type and keeps it if it is not empty.
+// finishCell resolves a cell's value by its type and keeps it if it is not empty and, once the
+// header is known, in a known column.
 func (x *xlsxSource) finishCell(c *xlsxCell, typ string, sheetRow int) error {
 	if len(x.text) == 0 {
 		return nil
 	}
-	switch typ {
-	case "s":
+	var shared string
+	long := x.long
+	if typ == "s" {
 		i, err := strconv.Atoi(string(bytes.TrimSpace(x.text)))
-		v, ok := x.sst.get(i)
+		v, l, ok := x.sst.get(i)
 		if err != nil || !ok {
 			return badXLSX("cell %s%d refers to a shared string that does not exist; save the workbook again from Excel", colLetters(c.col), sheetRow)
 		}
-		c.val = v
+		if v == "" {
+			return nil
+		}
+		shared, long = v, l
+	}
+	x.filled = true
+	if c.col >= MaxColumns {
+		return badXLSX("cell %s%d has a value beyond column %s, the last of the %d columns a payout sheet may use; delete the columns after %s (or copy the payroll columns to a new workbook)",
+			colLetters(c.col), sheetRow, colLetters(MaxColumns-1), MaxColumns, colLetters(MaxColumns-1))
+	}
+	if x.headerRow > 0 && (c.col >= len(x.hdr.colField) || x.hdr.colField[c.col] == fNone) {
+		if c.col >= len(x.hdr.colField) && x.stray < 0 {
+			x.stray = c.col
+		}
+		return nil
+	}
+	switch typ {
+	case "s":
+		c.val = shared
 	case "", "n":
 		c.val, c.numeric = string(x.text), true
 	default: // inlineStr, str (formula text), b (0/1), e (#N/A…), d (ISO date)
 		c.val = string(x.text)
 	}
-	if c.val != "" {
-		x.cells = append(x.cells, *c)
-	}
+	c.long = long
+	x.cells = append(x.cells, *c)
 	return nil
 }
 

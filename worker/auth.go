@@ -35,7 +35,7 @@ func (p *Pipeline) Auth(ctx context.Context, ref tasks.Chunk) error {
 		case err != nil:
 			return s.fail(ctx, err)
 		case found && requestID != "" && requestID != c.RequestID:
-			return s.adoptAll(ctx) // names another requestId: seen() makes it UNKNOWN
+			return s.unknown(ctx, batch.EvSeenLost, otherRequestID(c, requestID))
 		case !found || !init:
 			return s.adoptAll(ctx)
 		}

@@ -4,20 +4,26 @@ import (
 	"context"
 	"crypto/hmac"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/internal/callback"
 	"github.com/masspayout/masspayout/iyzico"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/masspayout/masspayout/worker"
+	"github.com/rs/zerolog"
 )
 
 // TestCallbackSignedAndRetried: the final summary is POSTed to the batch's callback URL, signed
@@ -168,7 +174,7 @@ func TestOneCallbackPerGeneration(t *testing.T) {
 			}
 		}
 	}
-	f := worker.HandleFinalize(&worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, Callback: &worker.Callback{Secret: "s"}})
+	f := worker.HandleFinalize(&worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, Callback: &worker.Callback{Secret: "s", Policy: loopbackCallbacks}})
 	var wg sync.WaitGroup
 	for _, phase := range []string{tasks.PhaseInit, tasks.PhaseFinal, tasks.PhaseFinal, tasks.PhaseInit} {
 		wg.Add(1)
@@ -183,5 +189,114 @@ func TestOneCallbackPerGeneration(t *testing.T) {
 	defer mu.Unlock()
 	if !b.Final || len(events) != 1 || events[0] != "once:final" {
 		t.Fatalf("final %v (%s), callbacks %v; want one once:final", b.Final, b.Status, events)
+	}
+}
+
+// loopbackCallbacks is the callback policy of tests whose receiver is an httptest server on
+// 127.0.0.1: that host allowed, with CALLBACK_ALLOW_PRIVATE and CALLBACK_ALLOW_HTTP.
+var loopbackCallbacks = callback.Policy{AllowedHosts: []string{"127.0.0.1", "localhost"}, AllowPrivate: true, AllowHTTP: true}
+
+// countingReceiver is a local receiver on 127.0.0.1 that counts the callbacks it gets.
+func countingReceiver(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		hits.Add(1)
+		if h != nil {
+			h(w, req)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// localhostURL is srv's URL under the name localhost (a loopback address).
+func localhostURL(t *testing.T, srv *httptest.Server) string {
+	t.Helper()
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://localhost:" + u.Port() + "/hook"
+}
+
+// TestCallbackRefusesLoopbackByDefault: with CALLBACK_ALLOW_PRIVATE=false a receiver on 127.0.0.1
+// gets nothing even though its name, localhost, is in CALLBACK_ALLOWED_HOSTS; the refusal is
+// permanent (not retried) and logged at error level. With CALLBACK_ALLOW_PRIVATE=true and
+// CALLBACK_ALLOW_HTTP=true the same receiver gets the signed callback.
+func TestCallbackRefusesLoopbackByDefault(t *testing.T) {
+	recv, hits := countingReceiver(t, nil)
+	var logs syncBuffer
+	sum := &batch.Summary{Batch: "b1"}
+	cb := &worker.Callback{Secret: "s", Policy: callback.Policy{AllowedHosts: []string{"localhost"}, AllowHTTP: true}, Log: zerolog.New(&logs)}
+	err := cb.Send(context.Background(), localhostURL(t, recv), "b1:final", sum)
+	if !errors.Is(err, callback.ErrNotAllowed) || !errors.Is(err, asynq.SkipRetry) || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("Send = %v; want a permanent refusal of the loopback address", err)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Fatalf("the receiver got %d requests, want 0", n)
+	}
+	if out := logs.String(); !strings.Contains(out, `"level":"error"`) || !strings.Contains(out, "not retried") || !strings.Contains(out, `"batch":"b1"`) {
+		t.Errorf("log %s; want an error line saying the callback is not retried", out)
+	}
+
+	cb.Policy.AllowPrivate = true
+	if err := cb.Send(context.Background(), localhostURL(t, recv), "b1:final", sum); err != nil {
+		t.Fatalf("Send with CALLBACK_ALLOW_PRIVATE and CALLBACK_ALLOW_HTTP = %v", err)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Errorf("the receiver got %d requests, want 1", n)
+	}
+}
+
+// TestCallbackRedirectNotFollowed: a receiver answering 307 to another local port gets one POST;
+// the redirect's target never sees one. The 3xx is a failed delivery, retried like any non-2xx,
+// whose error says the redirect was refused.
+func TestCallbackRedirectNotFollowed(t *testing.T) {
+	target, targetHits := countingReceiver(t, nil)
+	redirector, hits := countingReceiver(t, func(w http.ResponseWriter, req *http.Request) {
+		http.Redirect(w, req, target.URL+"/steal", http.StatusTemporaryRedirect)
+	})
+	cb := &worker.Callback{Secret: "s", Policy: loopbackCallbacks}
+	err := cb.Send(context.Background(), redirector.URL+"/hook", "b2:final", &batch.Summary{Batch: "b2"})
+	if err == nil || errors.Is(err, asynq.SkipRetry) || !strings.Contains(err.Error(), "redirect refused") || !strings.Contains(err.Error(), "307") {
+		t.Fatalf("Send = %v; want a retryable failure saying the 307 redirect was refused", err)
+	}
+	if a, b := hits.Load(), targetHits.Load(); a != 1 || b != 0 {
+		t.Errorf("redirector got %d POSTs, target %d; want 1 and 0", a, b)
+	}
+}
+
+// TestCallbackRefusedBatchStaysFinal: a batch whose callback the policy refuses at send time (the
+// allow-list changed since submit) is final, its callback not delivered, and its finalize task is
+// not retried.
+func TestCallbackRefusedBatchStaysFinal(t *testing.T) {
+	recv, hits := countingReceiver(t, nil)
+	r := setup(t, withAutoApprove())
+	path, _ := r.payroll(30, 0, 18)
+	res, err := r.submitOptions(context.Background(), path, "refused", batch.Options{Format: "csv", ChunkSize: 50, CallbackURL: recv.URL}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := r.pipeline()
+	for seq := 1; seq <= res.Batch.ChunksTotal; seq++ {
+		for _, step := range []func(context.Context, tasks.Chunk) error{p.Init, p.Auth, p.Poll} {
+			if err := step(context.Background(), chunkRef("refused", seq)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	policy := callback.Policy{AllowedHosts: []string{"hr.example.com"}, AllowPrivate: true, AllowHTTP: true}
+	f := worker.HandleFinalize(&worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, Callback: &worker.Callback{Secret: "s", Policy: policy, Log: r.log}})
+	err = f(context.Background(), tasks.NewFinalizeTask(tasks.Finalize{Batch: "refused", Phase: tasks.PhaseFinal}, r.topts))
+	if !errors.Is(err, asynq.SkipRetry) || !errors.Is(err, callback.ErrNotAllowed) {
+		t.Fatalf("finalize = %v; want a permanent refusal", err)
+	}
+	b, err := r.store.Get(context.Background(), "refused")
+	if err != nil || !b.Final || b.CallbackDelivered || hits.Load() != 0 {
+		t.Fatalf("final %v, delivered %v, %d requests (%v); want final, not delivered, none", b.Final, b.CallbackDelivered, hits.Load(), err)
+	}
+	if !strings.Contains(r.logs.String(), "not in CALLBACK_ALLOWED_HOSTS") {
+		t.Errorf("the logs do not say why: %s", r.logs.String())
 	}
 }

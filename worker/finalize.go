@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/internal/callback"
 	"github.com/masspayout/masspayout/tasks"
 	"github.com/rs/zerolog"
 )
@@ -117,16 +119,25 @@ func (f *Finalizer) finalize(ctx context.Context, log zerolog.Logger, id string)
 
 // Callback posts a batch's summary to the URL given at submit, signed with CALLBACK_SECRET:
 // X-Masspayout-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + "." + body)>. The receiver
-// should check the signature and de-duplicate by the X-Masspayout-Event header.
+// should check the signature and de-duplicate by the X-Masspayout-Event header. Every delivery
+// goes through Policy (see package callback): the URL is checked again, the connection only goes
+// to an allowed address, redirects are not followed and no proxy is used.
 type Callback struct {
 	Secret string
-	Client *http.Client
-	Now    func() time.Time
+	// Policy is CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_PRIVATE and CALLBACK_ALLOW_HTTP. The zero
+	// Policy refuses every callback.
+	Policy callback.Policy
+	// Timeout bounds one delivery (default 30s).
+	Timeout time.Duration
+	// Log gets an error line for each delivery the policy refuses (not retried).
+	Log zerolog.Logger
+	// Now is the signature's clock (default time.Now).
+	Now func() time.Time
 }
 
 func (cb *Callback) timeout() time.Duration {
-	if cb.Client != nil && cb.Client.Timeout > 0 {
-		return cb.Client.Timeout
+	if cb.Timeout > 0 {
+		return cb.Timeout
 	}
 	return 30 * time.Second
 }
@@ -138,7 +149,11 @@ type CallbackPayload struct {
 	Summary *batch.Summary `json:"summary"`
 }
 
-// Send posts the summary; a non-2xx answer or a network error is returned for the task to retry.
+// Send posts the summary. A non-2xx answer (a redirect included: it is never followed) or a
+// network error is returned for the task to retry. A URL or address that the policy refuses is
+// a permanent error (asynq.SkipRetry), logged at error level: retrying cannot help until the
+// configuration changes, and the batch stays final with its callback not delivered
+// (`masspayout reconcile BATCH` enqueues its finalize again once the configuration allows it).
 func (cb *Callback) Send(ctx context.Context, url, eventID string, sum *batch.Summary) error {
 	body, err := json.Marshal(CallbackPayload{Event: "batch.finalized", ID: eventID, Summary: sum})
 	if err != nil {
@@ -157,16 +172,25 @@ func (cb *Callback) Send(ctx context.Context, url, eventID string, sum *batch.Su
 		}
 		req.Header.Set("X-Masspayout-Signature", SignCallback(cb.Secret, now().Unix(), body))
 	}
-	client := cb.Client
-	if client == nil {
-		client = &http.Client{Timeout: cb.timeout()}
-	}
-	resp, err := client.Do(req)
+	resp, err := cb.Policy.Client(cb.timeout()).Do(req)
 	if err != nil {
-		return fmt.Errorf("callback %s: %w", eventID, err)
+		err = fmt.Errorf("callback %s: %w", eventID, err)
+		if errors.Is(err, callback.ErrNotAllowed) || errors.Is(err, callback.ErrInvalidURL) {
+			ev := cb.Log.Error().Err(err).Str("event", eventID)
+			if sum != nil {
+				ev = ev.Str("batch", sum.Batch)
+			}
+			ev.Msg("callback refused by the callback policy (CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_PRIVATE, CALLBACK_ALLOW_HTTP); it is not retried")
+			return permanent(err)
+		}
+		return err
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 == 3 {
+		return fmt.Errorf("callback %s: receiver answered HTTP %d, a redirect to %q; redirect refused: callbacks never follow redirects, so give the receiver's final URL",
+			eventID, resp.StatusCode, callback.Redact(resp.Header.Get("Location")))
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("callback %s: receiver answered HTTP %d", eventID, resp.StatusCode)
 	}

@@ -59,23 +59,13 @@ func (p *Pipeline) readBack(ctx context.Context, c *batch.Chunk) (remote, error)
 		}
 	}
 	r := remote{found: true, summary: summary, items: items, requestID: requestIDOf(summary, items)}
-	if r.requestID == "" {
-		for _, it := range items {
-			if it.ReferenceCode == "" {
-				continue
-			}
-			d, err := p.Iyzico.RetrieveItem(ctx, it.ReferenceCode)
-			if err != nil {
-				if absent(err) {
-					break
-				}
-				return remote{}, fmt.Errorf("read back %s (item %s): %w", c.ExternalID(), it.ReferenceCode, err)
-			}
-			if d.Item != nil {
-				r.requestID = d.Item.MassPayoutRequestID
-			}
-			break
+	if r.requestID == "" && c.RequestID == "" {
+		// Auth needs the requestId: where the payout's pages do not say it, an item's detail may.
+		id, err := p.requestIDFromItem(ctx, c, items)
+		if err != nil {
+			return remote{}, err
 		}
+		r.requestID = id
 	}
 	return r, nil
 }
@@ -101,14 +91,10 @@ func (p *Pipeline) stillInit(ctx context.Context, c *batch.Chunk) (init, found b
 		return false, false, "", nil
 	}
 	items := resp.MassPayoutItems.Items
-	if requestID = requestIDOf(resp.MassPayout, items); requestID == "" && len(items) > 0 && items[0].ReferenceCode != "" {
+	if requestID = requestIDOf(resp.MassPayout, items); requestID == "" {
 		// Auth goes only to the recorded requestId: learn which one iyzico has, where it says.
-		d, err := p.Iyzico.RetrieveItem(ctx, items[0].ReferenceCode)
-		if err != nil && !absent(err) {
-			return false, false, "", fmt.Errorf("read back %s (item): %w", c.ExternalID(), err)
-		}
-		if err == nil && d.Item != nil {
-			requestID = d.Item.MassPayoutRequestID
+		if requestID, err = p.requestIDFromItem(ctx, c, items); err != nil {
+			return false, false, "", err
 		}
 	}
 	if resp.MassPayout != nil && resp.MassPayout.MassPayoutStatus != "" && resp.MassPayout.MassPayoutStatus != iyzico.PayoutInit {
@@ -120,6 +106,27 @@ func (p *Pipeline) stillInit(ctx context.Context, c *batch.Chunk) (init, found b
 		}
 	}
 	return true, true, requestID, nil
+}
+
+// requestIDFromItem asks iyzico for the detail of the first listed item, which may name its
+// payout's requestId (massPayoutRequestId, as the Java SDK reads it); "" when it does not.
+func (p *Pipeline) requestIDFromItem(ctx context.Context, c *batch.Chunk, items []iyzico.ItemDetail) (string, error) {
+	for _, it := range items {
+		if it.ReferenceCode == "" {
+			continue
+		}
+		d, err := p.Iyzico.RetrieveItem(ctx, it.ReferenceCode)
+		switch {
+		case absent(err):
+			return "", nil
+		case err != nil:
+			return "", fmt.Errorf("read back %s (item %s): %w", c.ExternalID(), it.ReferenceCode, err)
+		case d.Item != nil:
+			return d.Item.MassPayoutRequestID, nil
+		}
+		return "", nil
+	}
+	return "", nil
 }
 
 // absent reports whether err is iyzico's answer that it holds no such payout: an answered
@@ -151,7 +158,7 @@ func seen(c *batch.Chunk, r remote) (ev batch.Event, out []batch.Outcome, reason
 	case !r.found:
 		return batch.EvSeenLost, nil, fmt.Sprintf("iyzico no longer shows payout %s (requestId %s) that it confirmed; ask iyzico support before acting", c.ExternalID(), c.RequestID)
 	case r.requestID != "" && c.RequestID != "" && r.requestID != c.RequestID:
-		return batch.EvSeenLost, nil, fmt.Sprintf("iyzico shows payout %s under requestId %s, but %s was recorded; nothing is sent until a person checks it with iyzico", c.ExternalID(), r.requestID, c.RequestID)
+		return batch.EvSeenLost, nil, otherRequestID(c, r.requestID)
 	}
 	out = adoptedOutcomes(c, r)
 	switch chunkStateFrom(r.payoutStatus(), out) {
@@ -168,6 +175,11 @@ func seen(c *batch.Chunk, r remote) (ev batch.Event, out []batch.Outcome, reason
 		return batch.EvSeenLost, out, fmt.Sprintf("iyzico's answer for payout %s does not list every item", c.ExternalID())
 	}
 	return batch.EvSeenMoving, out, ""
+}
+
+// otherRequestID is the reason a chunk is UNKNOWN when iyzico names another requestId for it.
+func otherRequestID(c *batch.Chunk, requestID string) string {
+	return fmt.Sprintf("iyzico shows payout %s under requestId %s, but %s was recorded; nothing is sent until a person checks it with iyzico", c.ExternalID(), requestID, c.RequestID)
 }
 
 // adoptedOutcomes maps iyzico's items onto the chunk's items by itemExternalId. An item iyzico

@@ -133,7 +133,7 @@ func (r *rig) janitor(p *worker.Pipeline) *worker.Janitor {
 func (r *rig) startWorkers(concurrency int) (stop func()) {
 	r.t.Helper()
 	p := r.pipeline()
-	f := &worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, Callback: &worker.Callback{Secret: "CBSENTINEL-callback-secret"}}
+	f := &worker.Finalizer{Log: r.log, Store: r.store, ResultsDir: r.results, Callback: &worker.Callback{Secret: "CBSENTINEL-callback-secret", Policy: loopbackCallbacks, Log: r.log}}
 	cfg := worker.ServerConfig(p, concurrency, worker.RetryPolicy{Base: 5 * time.Millisecond, Max: 50 * time.Millisecond})
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.DelayedTaskCheckInterval = 50 * time.Millisecond

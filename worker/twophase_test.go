@@ -78,14 +78,14 @@ func TestManualApprovalToBankOutcomes(t *testing.T) {
 }
 
 // checkCommission compares the report's commission per currency with the sum of what iyzico
-// reports per item.
+// reports per paid item, and its refunded commission with iyzico's refunded items'.
 func (r *rig) checkCommission(b *batch.Batch) {
 	r.t.Helper()
 	sum, err := r.store.Summary(context.Background(), b.ID)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	want := map[string]decimal.Decimal{}
+	want, refunded := map[string]decimal.Decimal{}, map[string]decimal.Decimal{}
 	for seq := 1; seq <= b.ChunksTotal; seq++ {
 		c, _ := r.store.GetChunk(context.Background(), b.ID, seq)
 		_, items, err := r.client.RetrieveAll(context.Background(), iyzico.RetrieveRequest{ExternalMassPayoutID: c.ExternalID(), Size: 100})
@@ -93,7 +93,12 @@ func (r *rig) checkCommission(b *batch.Batch) {
 			r.t.Fatal(err)
 		}
 		for _, it := range items {
-			want[it.CurrencyCode] = want[it.CurrencyCode].Add(it.CommissionAmount)
+			switch it.ItemStatus {
+			case iyzico.ItemSuccess:
+				want[it.CurrencyCode] = want[it.CurrencyCode].Add(it.CommissionAmount)
+			case iyzico.ItemDepositSuccess:
+				refunded[it.CurrencyCode] = refunded[it.CurrencyCode].Add(it.CommissionAmount)
+			}
 		}
 	}
 	if len(want) == 0 {
@@ -102,7 +107,13 @@ func (r *rig) checkCommission(b *batch.Batch) {
 	for cur, w := range want {
 		got, err := decimal.NewFromString(sum.Commission[cur])
 		if err != nil || !got.Equal(w) {
-			r.t.Errorf("report commission %s = %q, iyzico's items sum to %s", cur, sum.Commission[cur], w)
+			r.t.Errorf("report commission %s = %q, iyzico's paid items sum to %s", cur, sum.Commission[cur], w)
+		}
+	}
+	for cur, w := range refunded {
+		got, err := decimal.NewFromString(sum.CommissionRefunded[cur])
+		if err != nil || !got.Equal(w) {
+			r.t.Errorf("report refunded commission %s = %q, iyzico's refunded items sum to %s", cur, sum.CommissionRefunded[cur], w)
 		}
 	}
 }

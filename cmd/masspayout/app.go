@@ -200,7 +200,7 @@ func (a *app) finalizer() *worker.Finalizer {
 		Log:        a.log,
 		Store:      a.store,
 		ResultsDir: a.cfg.ResultsDir,
-		Callback:   &worker.Callback{Secret: a.cfg.CallbackSecret.Reveal()},
+		Callback:   &worker.Callback{Secret: a.cfg.CallbackSecret.Reveal(), Policy: callbackPolicy(a.cfg), Log: a.log},
 	}
 }
 

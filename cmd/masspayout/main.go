@@ -58,6 +58,7 @@ func commands() map[string]command {
 		"approve":   {"release a batch's initialized chunks (auth)", cmdApprove},
 		"cancel":    {"cancel a batch's chunks still in INIT", cmdCancel},
 		"reconcile": {"re-read every chunk from iyzico and repair the ledger", cmdReconcile},
+		"discard":   {"remove a batch that never reached iyzico", cmdDiscard},
 		"sandbox":   {"run the fake iyzico server (--addr)", cmdSandbox},
 		"version":   {"print the version", cmdVersion},
 	}

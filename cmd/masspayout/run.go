@@ -141,11 +141,17 @@ func formatStates(states map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-// printSummary prints a batch summary table: rows and amounts per status and currency.
+// printSummary prints a batch summary: first paid, not paid, pending and unknown rows and amounts
+// per currency, then rows and amounts per status, commission, and what needs a person now.
 func printSummary(w io.Writer, b *batch.Batch, sum *batch.Summary) {
 	fmt.Fprintf(w, "batch %s: %s\n", b.ID, b.Status)
-	fmt.Fprintf(w, "rows %d: %d valid, %d rejected; %d chunks\n", b.Rows, b.Valid, b.Rejected, b.ChunksTotal)
+	fmt.Fprintf(w, "rows %d: %d valid, %d rejected; %s\n", b.Rows, b.Valid, b.Rejected, plural(b.ChunksTotal, "chunk"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "outcome\trows\tamount\t")
+	for _, p := range sum.Paid {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", paidLabel[p.Status], p.Rows, formatCurrencyAmounts(p.Amounts))
+	}
+	fmt.Fprintln(tw, "\t\t\t")
 	fmt.Fprintln(tw, "status\trows\tamount\t")
 	for _, st := range sum.ByStatus {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", st.Status, st.Rows, formatCurrencyAmounts(st.Amounts))
@@ -153,12 +159,21 @@ func printSummary(w io.Writer, b *batch.Batch, sum *batch.Summary) {
 	fmt.Fprintf(tw, "total\t%d\t%s\t\n", sum.Rows, formatCurrencyAmounts(sum.Totals))
 	tw.Flush()
 	if len(sum.Commission) > 0 {
-		fmt.Fprintf(w, "commission: %s\n", formatCurrencyAmounts(sum.Commission))
+		fmt.Fprintf(w, "commission on paid rows: %s\n", formatCurrencyAmounts(sum.Commission))
+	}
+	if len(sum.CommissionRefunded) > 0 {
+		fmt.Fprintf(w, "commission refunded with failed rows: %s\n", formatCurrencyAmounts(sum.CommissionRefunded))
 	}
 	if sum.Unreadable > 0 {
 		fmt.Fprintf(w, "%d rejected rows have no readable amount and are not in the totals\n", sum.Unreadable)
 	}
+	for _, a := range sum.Alarms {
+		fmt.Fprintf(w, "ALARM: %s\n", a)
+	}
 }
+
+// paidLabel names the report's paid classes for people.
+var paidLabel = map[string]string{batch.PaidYes: "paid", batch.PaidNo: "not paid", batch.PaidPending: "pending", batch.PaidUnknown: "unknown"}
 
 func formatCurrencyAmounts(m map[string]string) string {
 	curs := make([]string, 0, len(m))

@@ -101,6 +101,14 @@ func loadScheduleFile(e env) (*config.Config, *schedule.File, error) {
 	if err := worker.CheckScheduleFile(cfg.ScheduleFile, f); err != nil {
 		return nil, nil, withExit(exitUsage, err)
 	}
+	for _, s := range f.Schedules {
+		if s.CallbackURL == "" {
+			continue
+		}
+		if err := callbackPolicy(cfg).CheckURL(s.CallbackURL); err != nil {
+			return nil, nil, withExit(exitUsage, fmt.Errorf("%s: schedule %s: %w", cfg.ScheduleFile, s.Name, err))
+		}
+	}
 	return cfg, f, nil
 }
 

@@ -97,6 +97,8 @@ func TestSchedulerInvalidFiles(t *testing.T) {
 			`line 7: schedule name "payroll" is already used at line 3`,
 		}},
 		{"purpose", "testdata/scheduler/bad_purpose.yaml", []string{`line 3: schedule "payroll": purpose "WAGES": want one of SALARY`}},
+		// CALLBACK_ALLOWED_HOSTS is empty: callbacks are refused before the first run, not at it.
+		{"callback", "testdata/scheduler/bad_callback.yaml", []string{"schedule payroll", "CALLBACK_ALLOWED_HOSTS"}},
 	}
 	for _, tt := range tests {
 		env := map[string]string{}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+	"unicode/utf8"
 
+	"github.com/masspayout/masspayout/config"
 	"github.com/masspayout/masspayout/httpapi"
 	"github.com/masspayout/masspayout/payoutfile"
 	"github.com/masspayout/masspayout/schedule"
@@ -23,7 +26,12 @@ import (
 // iyzico sandbox (unless IYZICO_BASE_URL is set) and the workers in this process, so that
 // "masspayout serve" alone gives a working dashboard. Credentials come from API_TOKENS and
 // UI_USERNAME/UI_PASSWORD; with none at all, only the all-in-one server starts, open to everyone
-// as "anonymous" with role admin, with a warning.
+// as "anonymous" with role admin, with a warning. With a shared Redis every token and UI_PASSWORD
+// must have at least 16 characters and no CHANGE-ME placeholder (exit 2 otherwise).
+//
+// The HTTP server keeps to the limits of httpapi.ServerOptions: HTTP_MAX_CONNS connections,
+// request headers within 10s, bodies at UPLOAD_MIN_RATE or faster, MAX_CONCURRENT_UPLOADS
+// uploads at once.
 func cmdServe(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "serve", "serve")
 	args, err := parseInterleaved(fs, e.args)
@@ -41,6 +49,11 @@ func cmdServe(ctx context.Context, e env) error {
 	}
 	defer a.close()
 	allInOne := a.cfg.EmbeddedRedis()
+	if !allInOne {
+		if err := checkCredentials(a.cfg.APITokens, a.cfg.UIPassword); err != nil {
+			return withExit(exitUsage, err)
+		}
+	}
 	auth, err := httpapi.NewAuth(httpapi.AuthOptions{
 		Tokens: a.cfg.APITokens, UIUsername: a.cfg.UIUsername, UIPassword: a.cfg.UIPassword, Open: allInOne,
 	})
@@ -92,6 +105,9 @@ func cmdServe(ctx context.Context, e env) error {
 			Currencies:     a.cfg.Currencies,
 			Limits:         payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows, MaxAmount: a.cfg.MaxItemAmount},
 			AutoApprove:    a.cfg.AutoApprove(),
+			Callbacks:      callbackPolicy(a.cfg),
+
+			MaxConcurrentUploads: a.cfg.MaxConcurrentUploads,
 		},
 		FourEyes:      a.cfg.ApprovalFourEyes,
 		EmbeddedRedis: allInOne,
@@ -103,12 +119,14 @@ func cmdServe(ctx context.Context, e env) error {
 		// The dashboard reloads as often as the workers look at iyzico, within 1s to 5s.
 		Refresh: min(max(a.cfg.PollInterval, time.Second), 5*time.Second),
 	})
-	addr, stopHTTP, err := startHTTP(a.log, a.cfg.HTTPAddr, h)
+	addr, limits, stopHTTP, err := serveHTTP(a.log, a.cfg.HTTPAddr, h, httpapi.ServerOptions{MaxConns: a.cfg.HTTPMaxConns, MinBodyRate: a.cfg.UploadMinRate})
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
 	}
 	fmt.Fprintf(e.stdout, "listening on http://%s\n", addr)
-	a.log.Info().Str("addr", addr).Bool("all_in_one", allInOne).Msg("serving the API, the dashboard (/), asynqmon (/monitoring/) and /metrics")
+	a.log.Info().Str("addr", addr).Bool("all_in_one", allInOne).Int("max_conns", limits.MaxConns).
+		Int("max_concurrent_uploads", a.cfg.MaxConcurrentUploads).Int64("upload_min_rate", limits.MinBodyRate).
+		Msg("serving the API, the dashboard (/), asynqmon (/monitoring/) and /metrics")
 	<-ctx.Done()
 	a.log.Info().Msg("shutting down")
 	stopHTTP()
@@ -129,14 +147,27 @@ func workerMetrics(m *httpapi.Metrics) http.Handler {
 // a report download) get this long to finish.
 const shutdownTimeout = 30 * time.Second
 
-// startHTTP serves h on addr in the background. stop shuts the server down gracefully, waiting up
-// to shutdownTimeout for requests in flight.
+// metricsMaxConns caps the connections of the worker's METRICS_ADDR listener: a scraper or two.
+const metricsMaxConns = 64
+
+// startHTTP serves h on addr in the background with the limits of httpapi.NewServer (at most
+// metricsMaxConns connections): the worker's metrics listener. stop shuts the server down
+// gracefully, waiting up to shutdownTimeout for requests in flight.
 func startHTTP(log zerolog.Logger, addr string, h http.Handler) (bound string, stop func(), err error) {
+	bound, _, stop, err = serveHTTP(log, addr, h, httpapi.ServerOptions{MaxConns: metricsMaxConns})
+	return bound, stop, err
+}
+
+// serveHTTP serves h on addr in the background with httpapi.NewServer's limits o, and returns the
+// bound address and the limits in force. stop shuts the server down gracefully, waiting up to
+// shutdownTimeout for requests in flight.
+func serveHTTP(log zerolog.Logger, addr string, h http.Handler, o httpapi.ServerOptions) (bound string, limits httpapi.ServerOptions, stop func(), err error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return "", nil, err
+		return "", limits, nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	o.Log = log
+	srv := httpapi.NewServer(h, o)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -153,5 +184,36 @@ func startHTTP(log zerolog.Logger, addr string, h http.Handler) (bound string, s
 		}
 		<-done
 	}
-	return l.Addr().String(), stop, nil
+	return l.Addr().String(), srv.Options(), stop, nil
+}
+
+// minSecretLen is the shortest API token or UI_PASSWORD that serve accepts with a shared Redis.
+const minSecretLen = 16
+
+// checkCredentials refuses API tokens and a UI_PASSWORD that are shorter than minSecretLen
+// characters or still hold a CHANGE-ME placeholder (in any case). The error names every
+// offending variable (and token name), never a value.
+func checkCredentials(tokens []config.Token, uiPassword config.Secret) error {
+	weak := func(s string) string {
+		switch {
+		case strings.Contains(strings.ToUpper(s), "CHANGE-ME"):
+			return "is still a CHANGE-ME placeholder"
+		case utf8.RuneCountInString(s) < minSecretLen:
+			return fmt.Sprintf("is shorter than %d characters", minSecretLen)
+		}
+		return ""
+	}
+	const fix = "generate one with: openssl rand -hex 32"
+	var errs []error
+	for i, t := range tokens {
+		if p := weak(t.Token.Reveal()); p != "" {
+			errs = append(errs, fmt.Errorf("API_TOKENS entry %d (%s): the token %s; give every token at least %d random characters (%s)", i+1, t.Name, p, minSecretLen, fix))
+		}
+	}
+	if uiPassword != "" {
+		if p := weak(uiPassword.Reveal()); p != "" {
+			errs = append(errs, fmt.Errorf("UI_PASSWORD: the password %s; give it at least %d random characters (%s)", p, minSecretLen, fix))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -102,7 +103,7 @@ func basicAuth(user, pass string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
 }
 
-const testTokens = "sub:submit:tok-sub-4d1e,apr:approve:tok-apr-8b2c,rdr:read:tok-rdr-1f9a"
+const testTokens = "sub:submit:tok-sub-4d1e-9f8e7d,apr:approve:tok-apr-8b2c-6a5b4c,rdr:read:tok-rdr-1f9a-3e2d1c"
 
 // TestServeAllInOne runs "masspayout serve" with REDIS_URL unset: embedded Redis, built-in
 // sandbox and in-process workers carry a batch from upload to its final status.
@@ -113,22 +114,22 @@ func TestServeAllInOne(t *testing.T) {
 		"HTTP_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "POLL_INTERVAL": "100ms", "CHUNK_SIZE": "10",
 		"API_TOKENS": testTokens, "IYZICO_RATE_LIMIT": "0", "LOG_LEVEL": "debug",
 	})
-	status, body := s.call("POST", "/v1/batches?batch_id=aio", bearer("tok-sub-4d1e"), "text/csv", file)
+	status, body := s.call("POST", "/v1/batches?batch_id=aio", bearer("tok-sub-4d1e-9f8e7d"), "text/csv", file)
 	if status != 202 {
 		t.Fatalf("submit: %d %s", status, body)
 	}
-	s.waitBatch("aio", bearer("tok-rdr-1f9a"), "AWAITING_APPROVAL")
-	if status, body := s.call("POST", "/v1/batches/aio/approve", bearer("tok-sub-4d1e"), "", nil); status != 403 {
+	s.waitBatch("aio", bearer("tok-rdr-1f9a-3e2d1c"), "AWAITING_APPROVAL")
+	if status, body := s.call("POST", "/v1/batches/aio/approve", bearer("tok-sub-4d1e-9f8e7d"), "", nil); status != 403 {
 		t.Errorf("approve with a submit token: %d %s", status, body)
 	}
-	if status, body := s.call("POST", "/v1/batches/aio/approve", bearer("tok-apr-8b2c"), "", nil); status != 202 {
+	if status, body := s.call("POST", "/v1/batches/aio/approve", bearer("tok-apr-8b2c-6a5b4c"), "", nil); status != 202 {
 		t.Fatalf("approve: %d %s", status, body)
 	}
-	b := s.waitBatch("aio", bearer("tok-rdr-1f9a"), "COMPLETED", "COMPLETED_WITH_ERRORS")
+	b := s.waitBatch("aio", bearer("tok-rdr-1f9a-3e2d1c"), "COMPLETED", "COMPLETED_WITH_ERRORS")
 	if b.Rows != tot.Rows || b.ApprovedBy != "apr" {
 		t.Errorf("final batch: %+v", b)
 	}
-	status, report := s.call("GET", "/v1/batches/aio/report", bearer("tok-rdr-1f9a"), "", nil)
+	status, report := s.call("GET", "/v1/batches/aio/report", bearer("tok-rdr-1f9a-3e2d1c"), "", nil)
 	recs, err := csv.NewReader(bytes.NewReader(report)).ReadAll()
 	if status != 200 || err != nil || len(recs) != tot.Rows+1 {
 		t.Fatalf("report: %d, %d records, %v", status, len(recs), err)
@@ -140,11 +141,11 @@ func TestServeAllInOne(t *testing.T) {
 	if status, _ := s.call("GET", "/monitoring/api/queues", "", "", nil); status != 401 {
 		t.Errorf("asynqmon without credentials: %d", status)
 	}
-	if status, _ := s.call("GET", "/monitoring/api/queues", basicAuth("rdr", "tok-rdr-1f9a"), "", nil); status != 200 {
+	if status, _ := s.call("GET", "/monitoring/api/queues", basicAuth("rdr", "tok-rdr-1f9a-3e2d1c"), "", nil); status != 200 {
 		t.Errorf("asynqmon as a token holder: %d", status)
 	}
 	// The exposition (client_golang) writes each series' labels in name order.
-	status, body = s.call("GET", "/metrics", bearer("tok-rdr-1f9a"), "", nil)
+	status, body = s.call("GET", "/metrics", bearer("tok-rdr-1f9a-3e2d1c"), "", nil)
 	for _, want := range []string{`masspayout_chunks_total{outcome="DONE"} 4`, `masspayout_iyzico_request_duration_seconds_count{code="200",endpoint="init"} 4`, `masspayout_rows_total{status="REJECTED"} 4`, `masspayout_batches{status="` + b.Status + `"} 1`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s:\n%s", want, body)
@@ -157,7 +158,7 @@ func TestServeAllInOne(t *testing.T) {
 	if !strings.Contains(logs, "embedded in-memory Redis") || !strings.Contains(logs, "all-in-one: workers running") {
 		t.Errorf("all-in-one start not logged:\n%s", tail(logs, 2000))
 	}
-	checkLogsClean(t, logs, personalData(t, path), "tok-sub-4d1e", "tok-apr-8b2c", "tok-rdr-1f9a", "sandbox-masspayout-secret")
+	checkLogsClean(t, logs, personalData(t, path), "tok-sub-4d1e-9f8e7d", "tok-apr-8b2c-6a5b4c", "tok-rdr-1f9a-3e2d1c", "sandbox-masspayout-secret")
 }
 
 // TestServeCredentials: without any credential serve starts only as the all-in-one server (open,
@@ -181,13 +182,46 @@ func TestServeCredentials(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errs, "API_TOKENS") || !strings.Contains(errs, "UI_USERNAME and UI_PASSWORD") {
 		t.Errorf("serve without credentials on a shared Redis: exit %d\n%s", code, errs)
 	}
-	c.env["UI_USERNAME"], c.env["UI_PASSWORD"], c.env["API_TOKENS"] = "sub", "x", testTokens
+	c.env["UI_USERNAME"], c.env["UI_PASSWORD"], c.env["API_TOKENS"] = "sub", "ui-pass-long-enough-1", testTokens
 	if _, errs, code := c.run(context.Background(), "serve"); code != exitUsage || !strings.Contains(errs, "distinct names") {
 		t.Errorf("dashboard user named like a token: exit %d\n%s", code, errs)
 	}
 	if _, errs, code := c.run(context.Background(), "serve", "extra"); code != exitUsage {
 		t.Errorf("serve with an argument: exit %d\n%s", code, errs)
 	}
+
+	// Weak secrets are refused with a shared Redis: each named by its variable (and token name),
+	// never shown, with what to do.
+	for _, weak := range []struct {
+		tokens, uiPass string
+		want           []string
+		secret         string
+	}{
+		{"ops:admin:short-tok-15chr", "", []string{"API_TOKENS entry 1 (ops)", "shorter than 16 characters", "openssl rand"}, "short-tok-15chr"},
+		{"payroll:submit:" + "ok-token-0123456789,ops:admin:Change-Me-admin-token", "", []string{"API_TOKENS entry 2 (ops)", "CHANGE-ME placeholder"}, "Change-Me-admin-token"},
+		{testTokens, "CHANGE-ME-ui-password", []string{"UI_PASSWORD", "CHANGE-ME placeholder"}, "CHANGE-ME-ui-password"},
+		{testTokens, "pw-10-chars", []string{"UI_PASSWORD", "shorter than 16"}, "pw-10-chars"},
+	} {
+		c := &cli{t: t, env: map[string]string{"HTTP_ADDR": "127.0.0.1:0", "REDIS_URL": rs.URL, "API_TOKENS": weak.tokens}}
+		if weak.uiPass != "" {
+			c.env["UI_USERNAME"], c.env["UI_PASSWORD"] = "viewer", weak.uiPass
+		}
+		_, errs, code := c.run(context.Background(), "serve")
+		if code != exitUsage || strings.Contains(errs, weak.secret) {
+			t.Errorf("serve with a weak secret %s: exit %d, want %d, the value not shown\n%s", weak.want[0], code, exitUsage, errs)
+		}
+		for _, w := range weak.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("serve with a weak secret: the message lacks %q:\n%s", w, errs)
+			}
+		}
+	}
+	// The all-in-one development server takes any token.
+	dev := startServe(t, map[string]string{"HTTP_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "API_TOKENS": "dev:admin:dev"})
+	if status, body := dev.call("GET", "/v1/batches", bearer("dev"), "", nil); status != 200 {
+		t.Errorf("development server with a short token: %d %s", status, body)
+	}
+	dev.stop()
 }
 
 // TestServeWithWorkers: serve and worker as separate processes on one Redis, against a sandbox
@@ -200,7 +234,7 @@ func TestServeWithWorkers(t *testing.T) {
 	env := map[string]string{
 		"REDIS_URL": rs.URL, "IYZICO_BASE_URL": sb.URL, "IYZICO_API_KEY": "AK-serve", "IYZICO_SECRET_KEY": "SK-serve",
 		"HTTP_ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "POLL_INTERVAL": "100ms",
-		"API_TOKENS": testTokens, "UI_USERNAME": "ops", "UI_PASSWORD": "ops-pass-77", "APPROVAL_FOUR_EYES": "true",
+		"API_TOKENS": testTokens, "UI_USERNAME": "ops", "UI_PASSWORD": "ops-pass-77-5k3j2h", "APPROVAL_FOUR_EYES": "true",
 		"CHUNK_SIZE": "7", "IYZICO_RATE_LIMIT": "0",
 	}
 	s := startServe(t, env)
@@ -218,21 +252,21 @@ func TestServeWithWorkers(t *testing.T) {
 
 	path, tot := writePayroll(t, 30, 8, 9)
 	file, _ := os.ReadFile(path)
-	status, body := s.call("POST", "/v1/batches", bearer("tok-sub-4d1e"), "text/csv", file)
+	status, body := s.call("POST", "/v1/batches", bearer("tok-sub-4d1e-9f8e7d"), "text/csv", file)
 	var b batchJSON
 	if err := json.Unmarshal(body, &b); status != 202 || err != nil {
 		t.Fatalf("submit: %d %s", status, body)
 	}
 	// Submitted twice: the same batch.
-	if status, again := s.call("POST", "/v1/batches", bearer("tok-sub-4d1e"), "text/csv", file); status != 202 || !strings.Contains(string(again), `"id": "`+b.ID+`"`) {
+	if status, again := s.call("POST", "/v1/batches", bearer("tok-sub-4d1e-9f8e7d"), "text/csv", file); status != 202 || !strings.Contains(string(again), `"id": "`+b.ID+`"`) {
 		t.Errorf("identical resubmission: %d %s", status, again)
 	}
-	s.waitBatch(b.ID, bearer("tok-rdr-1f9a"), "AWAITING_APPROVAL")
+	s.waitBatch(b.ID, bearer("tok-rdr-1f9a-3e2d1c"), "AWAITING_APPROVAL")
 	// The dashboard user views but may not approve; an approver logs in with the token.
-	if status, _ := s.call("GET", "/batches/"+b.ID, basicAuth("ops", "ops-pass-77"), "", nil); status != 200 {
+	if status, _ := s.call("GET", "/batches/"+b.ID, basicAuth("ops", "ops-pass-77-5k3j2h"), "", nil); status != 200 {
 		t.Errorf("dashboard as ops: %d", status)
 	}
-	if status, _ := s.call("POST", "/batches/"+b.ID+"/approve", basicAuth("ops", "ops-pass-77"), "application/x-www-form-urlencoded", nil); status != 403 {
+	if status, _ := s.call("POST", "/batches/"+b.ID+"/approve", basicAuth("ops", "ops-pass-77-5k3j2h"), "application/x-www-form-urlencoded", nil); status != 403 {
 		t.Errorf("dashboard approve as ops: %d", status)
 	}
 	// With four-eyes on, the CLI approves through the API, as the token's person; straight against
@@ -245,20 +279,20 @@ func TestServeWithWorkers(t *testing.T) {
 		t.Errorf("approve --as with four-eyes: exit %d %s", code, errs)
 	}
 	apr := &cli{t: t, env: maps.Clone(env)}
-	apr.env["MASSPAYOUT_URL"], apr.env["MASSPAYOUT_TOKEN"] = s.base, "tok-apr-8b2c"
+	apr.env["MASSPAYOUT_URL"], apr.env["MASSPAYOUT_TOKEN"] = s.base, "tok-apr-8b2c-6a5b4c"
 	if out := apr.must(context.Background(), "approve", b.ID); !strings.Contains(out, "approval 1 by apr released") {
 		t.Errorf("approve through the API: %s", out)
 	}
 	if out := apr.must(context.Background(), "approve", b.ID); !strings.Contains(out, "already approved (approval 1 by apr") {
 		t.Errorf("second approve through the API: %s", out)
 	}
-	final := s.waitBatch(b.ID, bearer("tok-rdr-1f9a"), "COMPLETED", "COMPLETED_WITH_ERRORS")
+	final := s.waitBatch(b.ID, bearer("tok-rdr-1f9a-3e2d1c"), "COMPLETED", "COMPLETED_WITH_ERRORS")
 	if final.Rows != tot.Rows {
 		t.Errorf("rows %d, want %d", final.Rows, tot.Rows)
 	}
 
-	_, served := s.call("GET", "/v1/batches/"+b.ID+"/report", bearer("tok-rdr-1f9a"), "", nil)
-	_, fromUI := s.call("GET", "/batches/"+b.ID+"/report.csv", basicAuth("ops", "ops-pass-77"), "", nil)
+	_, served := s.call("GET", "/v1/batches/"+b.ID+"/report", bearer("tok-rdr-1f9a-3e2d1c"), "", nil)
+	_, fromUI := s.call("GET", "/batches/"+b.ID+"/report.csv", basicAuth("ops", "ops-pass-77-5k3j2h"), "", nil)
 	cliReport := c.must(context.Background(), "report", "-o", "-", b.ID)
 	if string(served) != cliReport || string(fromUI) != cliReport {
 		t.Fatalf("served report differs from masspayout report:\nserved:\n%s\ncli:\n%s", served, cliReport)
@@ -295,9 +329,9 @@ func TestServeSchedules(t *testing.T) {
 		t.Fatalf("scheduler run: %v\n%s", err, errOut)
 	}
 	env["HTTP_ADDR"], env["RESULTS_DIR"], env["API_TOKENS"] = "127.0.0.1:0", t.TempDir(), testTokens
-	env["UI_USERNAME"], env["UI_PASSWORD"] = "ops", "ops-pass-77"
+	env["UI_USERNAME"], env["UI_PASSWORD"] = "ops", "ops-pass-77-5k3j2h"
 	s := startServe(t, env)
-	ops := basicAuth("ops", "ops-pass-77")
+	ops := basicAuth("ops", "ops-pass-77-5k3j2h")
 	status, body := s.call("GET", "/schedules", ops, "", nil)
 	page := string(body)
 	for _, want := range []string{`id="schedule-payroll"`, `id="schedule-rent"`, "Next run", `<span class="status ok">SUBMITTED</span>`,
@@ -345,10 +379,10 @@ func TestServeBrowser(t *testing.T) {
 	})
 	path, tot := writePayroll(t, 25, 6, 17)
 	file, _ := os.ReadFile(path)
-	if status, body := s.call("POST", "/v1/batches?batch_id=browser-1", bearer("tok-sub-4d1e"), "text/csv", file); status != 202 {
+	if status, body := s.call("POST", "/v1/batches?batch_id=browser-1", bearer("tok-sub-4d1e-9f8e7d"), "text/csv", file); status != 202 {
 		t.Fatalf("submit: %d %s", status, body)
 	}
-	s.waitBatch("browser-1", bearer("tok-rdr-1f9a"), "AWAITING_APPROVAL")
+	s.waitBatch("browser-1", bearer("tok-rdr-1f9a-3e2d1c"), "AWAITING_APPROVAL")
 
 	downloads := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
@@ -379,7 +413,7 @@ func TestServeBrowser(t *testing.T) {
 	// The approver logs in to the dashboard with the token's name and the token: the browser
 	// answers the basic-auth challenge with the URL's credentials and keeps them for the site,
 	// downloads included.
-	login := strings.Replace(s.base, "http://", "http://apr:tok-apr-8b2c@", 1)
+	login := strings.Replace(s.base, "http://", "http://apr:tok-apr-8b2c-6a5b4c@", 1)
 	eventsOn := true
 	if _, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
 		Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &eventsOn,
@@ -460,7 +494,7 @@ func TestServeBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, want := s.call("GET", "/v1/batches/browser-1/report", bearer("tok-rdr-1f9a"), "", nil)
+	_, want := s.call("GET", "/v1/batches/browser-1/report", bearer("tok-rdr-1f9a-3e2d1c"), "", nil)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("downloaded report differs from the ledger's:\n%s\nwant:\n%s", got, want)
 	}
@@ -483,5 +517,98 @@ func TestServeBrowser(t *testing.T) {
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("browser test ran out of time")
+	}
+}
+
+// TestServeStalledUploads is the attack of issue 11 on "masspayout serve": thousands of
+// unauthenticated uploads that declare a 200 kB body, send 3 bytes and stall, beside connections
+// that never finish their headers. /healthz and an authenticated upload still answer within a
+// second, and every stalled upload is answered 401 and closed at once: its body is never read.
+// (Before the limits, the server drained each refused body and held the connection forever.)
+func TestServeStalledUploads(t *testing.T) {
+	const stalled, slow = 3000, 500
+	s := startServe(t, map[string]string{
+		"HTTP_ADDR": "127.0.0.1:0", "RESULTS_DIR": t.TempDir(), "API_TOKENS": testTokens, "IYZICO_RATE_LIMIT": "0", "LOG_LEVEL": "warn",
+	})
+	t.Cleanup(func() { s.stop() })
+	addr := strings.TrimPrefix(s.base, "http://")
+	var uploads []net.Conn
+	t.Cleanup(func() {
+		for _, c := range uploads {
+			c.Close()
+		}
+	})
+	open := func(req string) net.Conn {
+		t.Helper()
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(uploads), err)
+		}
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatalf("write: %v", err)
+		}
+		return c
+	}
+	started := time.Now()
+	for range stalled {
+		uploads = append(uploads, open("POST /v1/batches HTTP/1.1\r\nHost: masspayout\r\nContent-Type: text/csv\r\nContent-Length: 200000\r\n\r\nabc"))
+	}
+	var slowConns []net.Conn
+	for range slow {
+		slowConns = append(slowConns, open("POST /v1/batches HTTP/1.1\r\nHost: masspayout\r\nX-Slow: "))
+	}
+	t.Cleanup(func() {
+		for _, c := range slowConns {
+			c.Close()
+		}
+	})
+	t.Logf("%d stalled uploads and %d stalled headers opened in %s", stalled, slow, time.Since(started))
+
+	client := &http.Client{Timeout: 5 * time.Second}
+	t0 := time.Now()
+	resp, err := client.Get(s.base + "/healthz")
+	if err != nil {
+		t.Fatalf("/healthz under attack: %v", err)
+	}
+	resp.Body.Close()
+	if d := time.Since(t0); resp.StatusCode != 200 || d > time.Second {
+		t.Errorf("/healthz under attack: %d in %s, want 200 within 1s", resp.StatusCode, d)
+	}
+	path, _ := writePayroll(t, 5, 0, 31)
+	file, _ := os.ReadFile(path)
+	req, _ := http.NewRequest("POST", s.base+"/v1/batches?batch_id=under-attack", bytes.NewReader(file))
+	req.Header.Set("Authorization", bearer("tok-sub-4d1e-9f8e7d"))
+	req.Header.Set("Content-Type", "text/csv")
+	t0 = time.Now()
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatalf("authenticated upload under attack: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if d := time.Since(t0); resp.StatusCode != 202 || d > time.Second {
+		t.Errorf("authenticated upload under attack: %d in %s, want 202 within 1s\n%s", resp.StatusCode, d, body)
+	}
+
+	// Every stalled upload has its 401 and the server's end of the connection (EOF) by now.
+	deadline := started.Add(5 * time.Second)
+	var notClosed, not401 int
+	for _, c := range uploads {
+		// A closed connection answers EOF at once, but a deadline already passed hides it.
+		if d := time.Now().Add(20 * time.Millisecond); d.After(deadline) {
+			deadline = d
+		}
+		c.SetReadDeadline(deadline)
+		b, err := io.ReadAll(c)
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			notClosed++
+		case !bytes.HasPrefix(b, []byte("HTTP/1.1 401")) || !bytes.Contains(b, []byte("Connection: close")):
+			not401++
+		}
+	}
+	if notClosed > 0 || not401 > 0 {
+		t.Errorf("of %d stalled unauthenticated uploads, %d were still open 5s after the attack began and %d had no 401 with Connection: close", stalled, notClosed, not401)
 	}
 }

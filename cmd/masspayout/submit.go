@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/config"
+	"github.com/masspayout/masspayout/internal/callback"
 	"github.com/masspayout/masspayout/payoutfile"
 )
 
@@ -32,7 +34,7 @@ func (s *submitFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.format, "format", "", "csv, jsonl, json or xlsx (default: by the file's extension)")
 	fs.BoolVar(&s.decimalComma, "decimal-comma", false, "amounts use a decimal comma, like 1.234,56")
 	fs.IntVar(&s.chunkSize, "chunk-size", 0, "items per iyzico mass payout (default: CHUNK_SIZE)")
-	fs.StringVar(&s.callbackURL, "callback-url", "", "POST the signed batch summary here when the batch is final")
+	fs.StringVar(&s.callbackURL, "callback-url", "", "POST the signed batch summary here when the batch is final (an https URL on a host in CALLBACK_ALLOWED_HOSTS)")
 	fs.StringVar(&s.as, "as", "", "your name, recorded in the batch's audit list (default: $USER)")
 	fs.BoolVar(&s.allowDup, "allow-duplicate", false, "submit a file that another batch still holds: its rows are paid again")
 }
@@ -91,6 +93,11 @@ func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, pr
 	if chunk == 0 {
 		chunk = a.cfg.ChunkSize
 	}
+	if s.callbackURL != "" {
+		if err := callbackPolicy(a.cfg).CheckURL(s.callbackURL); err != nil {
+			return nil, withExit(exitUsage, fmt.Errorf("--callback-url: %w", err))
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, withExit(exitUsage, fmt.Errorf("open payout file: %w", err))
@@ -117,6 +124,13 @@ func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, pr
 		AllowDuplicate: s.allowDup,
 	}, a.queue, a.taskOptions())
 	return res, submitError(err)
+}
+
+// callbackPolicy is the callback policy of CALLBACK_ALLOWED_HOSTS, CALLBACK_ALLOW_PRIVATE and
+// CALLBACK_ALLOW_HTTP: checked at submission (the --callback-url flag, the API's callback_url)
+// and again by the workers on every delivery.
+func callbackPolicy(c *config.Config) callback.Policy {
+	return callback.Policy{AllowedHosts: c.CallbackAllowedHosts, AllowPrivate: c.CallbackAllowPrivate, AllowHTTP: c.CallbackAllowHTTP}
 }
 
 // submitError maps a submission error to its exit code: 3 for a batch conflict, 2 for an

@@ -5,12 +5,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/masspayout/masspayout/payoutfile/payoutfiletest"
 )
@@ -411,4 +420,204 @@ func TestValidateMaxItemAmount(t *testing.T) {
 	if _, err, code := validate(map[string]string{"MAX_ITEM_AMOUNT": "lots"}, path); code != exitUsage || err == nil || !strings.Contains(err.Error(), "MAX_ITEM_AMOUNT") {
 		t.Errorf("bad MAX_ITEM_AMOUNT: exit %d, error %v; want %d naming the variable", code, err, exitUsage)
 	}
+}
+
+// TestHelperValidateProcess is not a test: TestValidateBombs runs the test binary with it as a
+// separate `masspayout validate` process, whose peak memory is its own. The arguments come in
+// MASSPAYOUT_HELPER_VALIDATE, separated by newlines; before exiting as masspayout would, it prints
+// its peak RSS (VmHWM) on standard error.
+func TestHelperValidateProcess(t *testing.T) {
+	args := os.Getenv("MASSPAYOUT_HELPER_VALIDATE")
+	if args == "" {
+		t.Skip("helper process for TestValidateBombs")
+	}
+	err := run(context.Background(), append([]string{"masspayout", "validate"}, strings.Split(args, "\n")...),
+		func(string) string { return "" }, os.Stdin, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, errSilent) {
+		fmt.Fprintln(os.Stderr, "masspayout:", err)
+	}
+	fmt.Fprintf(os.Stderr, "\nhelper peak RSS: %d kB\n", procPeakRSS(os.Getpid()))
+	os.Exit(exitCode(err))
+}
+
+// procPeakRSS returns a process's peak resident set size (VmHWM) in KiB, or 0 when it cannot be
+// read. Unlike the rusage of a child, it does not count memory shared with the parent before exec.
+func procPeakRSS(pid int) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// TestValidateBombs runs `masspayout validate` as a child process on each hostile file of issue
+// 11 (XLSX memory bombs, CSV wide-row amplification) and checks that it answers with a row- or
+// file-level error within 2 s of CPU time (20 s under the race detector) and a peak RSS under
+// 150 MiB, sampled from /proc while it runs and reported by the child before it exits. The workbooks take a few
+// MiB on disk and inflate to about 1 GiB; the CSV is streamed to standard input. MASSPAYOUT_VALIDATE_BINARY runs another
+// masspayout binary instead (an older build, to see the test fail); a child past 4 times the
+// memory limit or 10 times the time limit is killed.
+func TestValidateBombs(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the peak RSS is read from /proc")
+	}
+	const maxRSS = 150 << 10 // KiB
+	maxTime := 2 * time.Second
+	if raceEnabled() {
+		maxTime *= 10 // the race detector slows the child's parsing about that much
+	}
+	dir := t.TempDir()
+	xlsx := func(write func(io.Writer) error) func() io.Reader {
+		return func() io.Reader {
+			var b bytes.Buffer
+			if err := write(&b); err != nil {
+				t.Fatal(err)
+			}
+			return &b
+		}
+	}
+	for _, tc := range []struct {
+		name  string
+		file  func() io.Reader // written to a file, or streamed to standard input for .csv
+		code  int
+		want  string // in the standard output and error
+		shape string // for the log
+	}{
+		{"1 comment-split cells.xlsx", xlsx(func(w io.Writer) error { return payoutfiletest.CommentSplitCells(w, 8<<20, 125) }),
+			exitUsage, "cell A2 holds more than 256 KiB of text and markup", "125 cells of 8 MiB text split by comments, about 1 GB inflated"},
+		{"1b many cut cells.xlsx", xlsx(func(w io.Writer) error { return payoutfiletest.CommentSplitCells(w, 32<<10, 300) }),
+			exitUsage, "cell IW2 has a value beyond column IV", "300 cells of 32 KiB split by comments, no references"},
+		{"2 comment-split shared string.xlsx", xlsx(func(w io.Writer) error { return payoutfiletest.CommentSplitSharedString(w, 250<<20) }),
+			exitUsage, "shared string 1 of the workbook holds more than 256 KiB", "one shared string of 250 MiB split by comments"},
+		{"3 inflating sheet.xlsx", xlsx(func(w io.Writer) error { return payoutfiletest.InflatingSheet(w, 1200<<20) }),
+			exitUsage, "first sheet: larger than 1 GiB uncompressed, the limit", "1.2 GiB of valid rows at about 74:1"},
+		{"4 wide header.csv", func() io.Reader { return payoutfiletest.WideCSV(65000, 130e6) },
+			exitUsage, "the header has 65000 columns, more than the limit of 256", "a header of 65,000 columns, a row of 130 MB"},
+		{"4b wide row.csv", func() io.Reader { return payoutfiletest.WideCSV(4, 130e6) },
+			exitUsage, "row 1 (line 2) is longer than 2 MiB, the limit for one row", "a row of 130 MB of delimiters"},
+		{"5 columns going back.xlsx", xlsx(func(w io.Writer) error { return payoutfiletest.BackwardsColumns(w, 120000, 4096) }),
+			exitUsage, `sheet row 2: cell "A2" comes after cell B2`, "240,000 cells B2, A2, B2, … of 4 KiB each"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			args := []string{path}
+			var stdin io.Reader
+			if strings.HasSuffix(path, ".csv") {
+				args, stdin = []string{"--format", "csv", "-"}, tc.file()
+			} else {
+				f, err := os.Create(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := io.Copy(f, tc.file()); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.Close(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res := runValidateChild(t, args, stdin, 4*maxRSS, 10*maxTime)
+			t.Logf("%s: peak RSS %d MiB, %v (%v CPU), exit %d", tc.shape, res.peakKiB>>10, res.elapsed.Round(time.Millisecond), res.cpu.Round(time.Millisecond), res.code)
+			if res.killed {
+				t.Fatalf("killed: peak RSS %d MiB after %v, over 4 times the limit of %d MiB or 10 times %v", res.peakKiB>>10, res.elapsed, maxRSS>>10, maxTime)
+			}
+			if res.peakKiB >= maxRSS {
+				t.Errorf("peak RSS %d MiB, want under %d MiB", res.peakKiB>>10, maxRSS>>10)
+			}
+			// CPU time, not wall time: a loaded CI machine must not make this test flaky.
+			if res.cpu >= maxTime {
+				t.Errorf("answered after %v of CPU time, want under %v", res.cpu, maxTime)
+			}
+			if res.code != tc.code || !strings.Contains(res.output, tc.want) {
+				t.Errorf("exit %d, want %d; output %q lacks %q", res.code, tc.code, res.output, tc.want)
+			}
+		})
+	}
+}
+
+// raceEnabled reports whether this test binary was built with the race detector.
+func raceEnabled() bool {
+	bi, ok := debug.ReadBuildInfo()
+	return ok && slices.ContainsFunc(bi.Settings, func(s debug.BuildSetting) bool { return s.Key == "-race" && s.Value == "true" })
+}
+
+type childResult struct {
+	peakKiB int64
+	elapsed time.Duration
+	cpu     time.Duration // user + system time of the child
+	code    int
+	output  string // the first 64 KiB of standard output, then of standard error
+	killed  bool
+}
+
+// runValidateChild runs `masspayout validate args...` as a child process (this test binary as
+// TestHelperValidateProcess, or MASSPAYOUT_VALIDATE_BINARY) and samples its peak RSS every few
+// milliseconds, killing it past killKiB or after killAfter.
+func runValidateChild(t *testing.T, args []string, stdin io.Reader, killKiB int64, killAfter time.Duration) childResult {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperValidateProcess$")
+	cmd.Env = append(os.Environ(), "MASSPAYOUT_HELPER_VALIDATE="+strings.Join(args, "\n"))
+	if bin := os.Getenv("MASSPAYOUT_VALIDATE_BINARY"); bin != "" {
+		cmd = exec.Command(bin, append([]string{"validate"}, args...)...)
+	}
+	stdout, stderr := &headWriter{max: 64 << 10}, &headWriter{max: 64 << 10}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	var res childResult
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for waiting := true; waiting; {
+		select {
+		case <-done:
+			waiting = false
+		case <-tick.C:
+			res.peakKiB = max(res.peakKiB, procPeakRSS(cmd.Process.Pid))
+			if !res.killed && (res.peakKiB > killKiB || time.Since(start) > killAfter) {
+				res.killed = true
+				cmd.Process.Kill()
+			}
+		}
+	}
+	res.elapsed, res.code = time.Since(start), cmd.ProcessState.ExitCode()
+	res.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	res.output = stdout.String() + stderr.String()
+	if i := strings.LastIndex(res.output, "helper peak RSS: "); i >= 0 {
+		var kib int64
+		fmt.Sscanf(res.output[i:], "helper peak RSS: %d kB", &kib)
+		res.peakKiB = max(res.peakKiB, kib)
+	}
+	return res
+}
+
+// headWriter keeps the first max bytes written to it and discards the rest.
+type headWriter struct {
+	mu  sync.Mutex
+	b   bytes.Buffer
+	max int
+}
+
+func (w *headWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if room := w.max - w.b.Len(); room > 0 {
+		w.b.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+func (w *headWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -120,20 +121,7 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 	}
 	fmt.Fprintf(&sheet, `</%ssheetData></%sworksheet>`, p, p)
 
-	target := func(t string) string {
-		if o.AbsoluteRels {
-			return "/xl/" + t
-		}
-		return t
-	}
-	parts := []struct{ name, body string }{
-		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`},
-		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
-		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="` + esc(o.SheetName) + `" sheetId="1" r:id="rId1"/><sheet name="Other" sheetId="2" r:id="rId9"/></sheets></workbook>`},
-		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet1.xml") + `"/><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet2.xml") + `"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="` + target("sharedStrings.xml") + `"/></Relationships>`},
-		{"xl/worksheets/sheet1.xml", sheet.String()},
-		{"xl/worksheets/sheet2.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>not this sheet</t></is></c></row></sheetData></worksheet>`},
-	}
+	parts := slices.Insert(fixedParts(o, true), 4, part{"xl/worksheets/sheet1.xml", sheet.String()})
 	var ss strings.Builder
 	fmt.Fprintf(&ss, `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, len(sst), len(sst))
 	for _, s := range sst {
@@ -148,7 +136,7 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 		fmt.Fprintf(&ss, `<si><t xml:space="preserve">%s</t></si>`, esc(s))
 	}
 	ss.WriteString(`</sst>`)
-	parts = append(parts, struct{ name, body string }{"xl/sharedStrings.xml", ss.String()})
+	parts = append(parts, part{"xl/sharedStrings.xml", ss.String()})
 
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -163,6 +151,32 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 		panic(err)
 	}
 	return buf.Bytes()
+}
+
+type part struct{ name, body string }
+
+// fixedParts returns the parts of a workbook but its first sheet and shared strings: content
+// types, relationships, the workbook (a first sheet and a second one) and, fifth, the second
+// sheet. The
+// workbook's relationships name a shared-strings part when withSST.
+func fixedParts(o XLSXOptions, withSST bool) []part {
+	target := func(t string) string {
+		if o.AbsoluteRels {
+			return "/xl/" + t
+		}
+		return t
+	}
+	sstRel := ""
+	if withSST {
+		sstRel = `<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="` + target("sharedStrings.xml") + `"/>`
+	}
+	return []part{
+		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`},
+		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
+		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="` + esc(o.SheetName) + `" sheetId="1" r:id="rId1"/><sheet name="Other" sheetId="2" r:id="rId9"/></sheets></workbook>`},
+		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet1.xml") + `"/><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet2.xml") + `"/>` + sstRel + `</Relationships>`},
+		{"xl/worksheets/sheet2.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>not this sheet</t></is></c></row></sheetData></worksheet>`},
+	}
 }
 
 func utf8Start(b byte) bool { return b&0xc0 != 0x80 }
