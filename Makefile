@@ -7,7 +7,7 @@ SAMPLE   ?= examples/payroll-sample.csv
 FUZZTIME ?= 100000x
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-unit fuzz bench lint clean
+.PHONY: help build run test test-unit fuzz bench chaos lint clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,11 @@ BENCHROWS ?= 1000000
 bench: ## Go benchmarks plus the end-to-end bench command (BENCHROWS=1000000)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 60m ./...
 	$(GO) run ./cmd/mpbench -rows $(BENCHROWS)
+
+CHAOS_FLAGS ?=
+
+chaos: build ## chaos run: real workers, redis-server and sandbox under kill -9/SIGSTOP; checks the invariants (CHAOS_FLAGS=-short for CI)
+	$(GO) run ./cmd/mpchaos -bin $(BIN) $(CHAOS_FLAGS)
 
 lint: ## go vet and a gofmt check
 	$(GO) vet ./...

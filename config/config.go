@@ -66,7 +66,7 @@ type Config struct {
 	UIPassword     Secret  // UI_PASSWORD
 	UIReadWrite    bool    // UI_READ_WRITE: asynqmon may mutate tasks, default false
 	PrometheusURL  string  // PROMETHEUS_URL: shown by asynqmon when set
-	MetricsAddr    string  // METRICS_ADDR: the worker's /metrics listener, default 127.0.0.1:9090 (empty = off)
+	MetricsAddr    string  // METRICS_ADDR: the worker's /metrics listener, default 127.0.0.1:9090 ("off" = none)
 	MaxUploadBytes int64   // MAX_UPLOAD_BYTES: default 512 MiB
 
 	// HTTPMaxConns is HTTP_MAX_CONNS: the most connections serve keeps open (the worker's
@@ -159,7 +159,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		UIPassword:     Secret(l.str("UI_PASSWORD", "")),
 		UIReadWrite:    l.bool("UI_READ_WRITE", false),
 		PrometheusURL:  l.url("PROMETHEUS_URL"),
-		MetricsAddr:    l.str("METRICS_ADDR", "127.0.0.1:9090"),
+		MetricsAddr:    l.metricsAddr("METRICS_ADDR", "127.0.0.1:9090"),
 		MaxUploadBytes: l.int64("MAX_UPLOAD_BYTES", 512<<20, 1),
 
 		HTTPMaxConns:         l.int("HTTP_MAX_CONNS", 0, 0, 1<<20),
@@ -240,6 +240,15 @@ type loader struct {
 
 func (l *loader) fail(name, problem string) {
 	l.errs = append(l.errs, fmt.Errorf("%s %s", name, problem))
+}
+
+// metricsAddr reads a listen address where "off" means none ("" cannot: an empty variable reads
+// as unset, which means the default).
+func (l *loader) metricsAddr(name, def string) string {
+	if v := l.str(name, def); !strings.EqualFold(v, "off") {
+		return v
+	}
+	return ""
 }
 
 func (l *loader) str(name, def string) string {

@@ -302,3 +302,17 @@ func TestLoadCallbackPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsAddrOff(t *testing.T) {
+	for v, want := range map[string]string{"": "127.0.0.1:9090", "off": "", "OFF": "", "0.0.0.0:9191": "0.0.0.0:9191"} {
+		c, err := Load(func(k string) string {
+			if k == "METRICS_ADDR" {
+				return v
+			}
+			return ""
+		})
+		if err != nil || c.MetricsAddr != want {
+			t.Errorf("METRICS_ADDR=%q: %q, %v; want %q", v, c.MetricsAddr, err, want)
+		}
+	}
+}

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/masspayout/masspayout/internal/redistest"
 )
@@ -31,5 +33,42 @@ func TestDiscardGhostBatch(t *testing.T) {
 	}
 	if _, errs, code := c.run(ctx, "status", "ghost"); code != exitFailed || !strings.Contains(errs, "not found") {
 		t.Errorf("status after discard: exit %d %s", code, errs)
+	}
+}
+
+// TestSecondWorkerOnOneHost: a worker whose METRICS_ADDR is taken (another worker on the host)
+// runs without metrics instead of dying.
+func TestSecondWorkerOnOneHost(t *testing.T) {
+	rs := redistest.Start(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	env := map[string]string{"REDIS_URL": rs.URL, "METRICS_ADDR": l.Addr().String(), "IYZICO_RATE_LIMIT": "0"}
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"masspayout", "worker"}, func(k string) string { return env[k] }, strings.NewReader(""), &logs, &logs)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "workers running") {
+		select {
+		case err := <-done:
+			t.Fatalf("the worker stopped: %v\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker did not start:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("worker: %v", err)
+	}
+	if !strings.Contains(logs.String(), "running without /metrics") {
+		t.Errorf("no warning about METRICS_ADDR:\n%s", logs.String())
 	}
 }

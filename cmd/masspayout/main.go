@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"github.com/masspayout/masspayout/batch"
 	"io"
@@ -22,7 +23,7 @@ func main() {
 	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		if !errors.Is(err, errSilent) {
+		if !errors.Is(err, errSilent) && !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "masspayout:", err)
 		}
 		os.Exit(exitCode(err))

@@ -40,7 +40,7 @@ func cmdReconcile(ctx context.Context, e env) error {
 	switch {
 	case unresolved > 0:
 		fmt.Fprintf(e.stdout, "batch %s: %d of %d chunks repaired; workers carry on from here\n", args[0], repaired, len(changes))
-		return fmt.Errorf("batch %s: %d %s still unresolved (UNKNOWN, or iyzico could not be asked): the janitor retries them; if they stay, ask iyzico support about their externalIds", args[0], unresolved, plural(unresolved, "chunk"))
+		return fmt.Errorf("batch %s: %s still unresolved (UNKNOWN, or iyzico could not be asked): the janitor retries them; if they stay, ask iyzico support about their externalIds", args[0], plural(unresolved, "chunk"))
 	case repaired == 0:
 		fmt.Fprintf(e.stdout, "batch %s: no changes: the ledger agrees with iyzico\n", args[0])
 	default:

@@ -53,8 +53,11 @@ func cmdStatus(ctx context.Context, e env) error {
 	if next := batch.NextStep(b); next != "" {
 		fmt.Fprintf(e.stdout, "next: %s\n", next)
 	}
-	if b.ReportPath != "" {
-		fmt.Fprintf(e.stdout, "report: %s (as of %s)\n", b.ReportPath, b.ReportStatus)
+	switch {
+	case b.ReportPath != "" && b.ReportStatus == b.Status:
+		fmt.Fprintf(e.stdout, "report: %s\n", b.ReportPath)
+	case b.ReportPath != "":
+		fmt.Fprintf(e.stdout, "report: %s, written when the batch was %s; the next is written on the next change of status (masspayout report %s writes one now)\n", b.ReportPath, b.ReportStatus, b.ID)
 	}
 	return nil
 }

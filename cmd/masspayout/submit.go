@@ -44,8 +44,17 @@ func newFlagSet(e env, name, usage string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: masspayout %s\n\nflags:\n", usage)
-		fs.PrintDefaults()
+		fmt.Fprintf(e.stderr, "usage: masspayout %s\n\n", usage)
+		n := 0
+		fs.VisitAll(func(*flag.Flag) { n++ })
+		if n > 0 {
+			fmt.Fprintln(e.stderr, "flags:")
+			fs.PrintDefaults()
+			fmt.Fprintln(e.stderr)
+		}
+		fmt.Fprintln(e.stderr, "Configuration comes from the environment (REDIS_URL, IYZICO_BASE_URL, IYZICO_API_KEY,\n"+
+			"IYZICO_SECRET_KEY, APPROVAL, WORKER_CONCURRENCY, …): the README's Configuration table lists\n"+
+			"every variable; a bad value stops the command and names the variable.")
 	}
 	return fs
 }

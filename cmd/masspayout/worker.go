@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/masspayout/masspayout/httpapi"
 )
@@ -24,10 +23,12 @@ func cmdWorker(ctx context.Context, e env) error {
 	if a.cfg.MetricsAddr != "" {
 		addr, stopMetrics, err := startHTTP(a.log, a.cfg.MetricsAddr, workerMetrics(metrics))
 		if err != nil {
-			return fmt.Errorf("METRICS_ADDR %s: %w", a.cfg.MetricsAddr, err)
+			// A second worker on one host finds the port taken: it works on, without metrics.
+			a.log.Warn().Err(err).Str("addr", a.cfg.MetricsAddr).Msg("METRICS_ADDR cannot be served: running without /metrics; give each worker on a host its own METRICS_ADDR (or 127.0.0.1:0)")
+		} else {
+			defer stopMetrics()
+			a.log.Info().Str("addr", addr).Msg("metrics on /metrics")
 		}
-		defer stopMetrics()
-		a.log.Info().Str("addr", addr).Msg("metrics on /metrics")
 	}
 	stop, err := a.startWorkers(0)
 	if err != nil {
