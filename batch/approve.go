@@ -39,6 +39,11 @@ type Approval struct {
 	Chunks []int             `json:"chunks"`
 	Rows   int               `json:"rows"`
 	Totals map[string]string `json:"totals"` // per currency, items in INIT
+	// Balance is the balance check's figures ("" when none was made); AllowedInsufficient says
+	// the approval went through although the balance did not cover it.
+	Balance             string `json:"balance,omitempty"`
+	AllowedInsufficient bool   `json:"allowed_insufficient,omitempty"`
+	Comment             string `json:"comment,omitempty"`
 	// Repeated: nothing awaited approval any more and this is the batch's last approval, returned
 	// again (an approval repeated after it went through).
 	Repeated bool `json:"repeated,omitempty"`
@@ -54,14 +59,115 @@ redis.call('HINCRBY', KEYS[2], 'init_waiting', -1)
 return 1
 `)
 
+// ErrInsufficientBalance: iyzico's mass payout balance does not cover what an approval would
+// release (the INIT items and their commission).
+var ErrInsufficientBalance = errors.New("insufficient mass payout balance")
+
+// Pending is what an approval given now would release: the chunks in INIT that await an approval,
+// their items in INIT, and those items' totals per currency.
+type Pending struct {
+	Chunks []int
+	Rows   int
+	Totals map[string]decimal.Decimal
+	// ChunkTotals are the totals per currency of each chunk in Chunks (same order).
+	ChunkTotals []map[string]decimal.Decimal
+}
+
+// BalanceCheck is iyzico's balance against what an approval would release. The balance has no
+// currency and is taken to be TRY (iyzico.md §3.4): only TRY amounts are checked.
+type BalanceCheck struct {
+	Balance    decimal.Decimal // iyzico's mass payout balance
+	Total      decimal.Decimal // the TRY items to release
+	Commission decimal.Decimal // iyzico's commission on them
+	// CommissionEstimated: iyzico did not say the commission of some chunks; it is estimated
+	// from the ones it did (0 when it said none).
+	CommissionEstimated bool
+	Unchecked           []string // other currencies of the items, which the balance does not cover
+}
+
+// Short is how much the balance lacks; zero or less when it covers the release.
+func (c *BalanceCheck) Short() decimal.Decimal { return c.Total.Add(c.Commission).Sub(c.Balance) }
+
+// String says the check's figures in one sentence.
+func (c *BalanceCheck) String() string {
+	est := ""
+	if c.CommissionEstimated {
+		est = " (estimated)"
+	}
+	s := fmt.Sprintf("balance %s TRY; to release %s TRY + commission %s TRY%s", FormatAmount(c.Balance, "TRY"), FormatAmount(c.Total, "TRY"), FormatAmount(c.Commission, "TRY"), est)
+	if short := c.Short(); short.Sign() > 0 {
+		s += fmt.Sprintf(": short by %s TRY", FormatAmount(short, "TRY"))
+	}
+	if len(c.Unchecked) > 0 {
+		s += "; not checked (the balance is in TRY): " + strings.Join(c.Unchecked, ", ")
+	}
+	return s
+}
+
+// ApproveOptions are the choices of one approval.
+type ApproveOptions struct {
+	// FourEyes refuses the submitter as approver (APPROVAL_FOUR_EYES).
+	FourEyes bool
+	// CheckBalance, when set, is asked for iyzico's balance against what the approval would
+	// release; an approval the balance does not cover is refused with ErrInsufficientBalance
+	// unless AllowInsufficient (recorded in the audit list).
+	CheckBalance      func(ctx context.Context, p *Pending) (*BalanceCheck, error)
+	AllowInsufficient bool
+	// Comment is kept in the audit list with the approval.
+	Comment string
+}
+
+// Pending returns what an approval of batch id given now would release.
+func (s *Store) Pending(ctx context.Context, id string) (*Pending, error) {
+	b, err := s.Head(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	views, err := s.chunkViews(ctx, id, b.ChunksSeen)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{Totals: map[string]decimal.Decimal{}}
+	for seq := 1; seq <= b.ChunksSeen; seq++ {
+		if views[seq].state != ChunkInit || views[seq].approved != "" {
+			continue
+		}
+		c, err := s.GetChunk(ctx, id, seq)
+		if err != nil {
+			return nil, err
+		}
+		items, err := c.ReportItems()
+		if err != nil {
+			return nil, err
+		}
+		ct := map[string]decimal.Decimal{}
+		for i, st := range c.Statuses() {
+			if st != "INIT" {
+				continue
+			}
+			amt, err := decimal.NewFromString(items[i].Amount)
+			if err != nil {
+				return nil, fmt.Errorf("chunk %s: %w", c.ExternalID(), err)
+			}
+			p.Totals[items[i].Currency] = p.Totals[items[i].Currency].Add(amt)
+			ct[items[i].Currency] = ct[items[i].Currency].Add(amt)
+			p.Rows++
+		}
+		p.Chunks = append(p.Chunks, seq)
+		p.ChunkTotals = append(p.ChunkTotals, ct)
+	}
+	return p, nil
+}
+
 // Approve releases the chunks of a batch that are in INIT awaiting approval: each is marked with
-// this approval's number, and the approval (who, when, which chunks, totals per currency) is kept
-// in the audit list. It is refused by the four-eyes rule when fourEyes is on and who is the
-// submitter, and with ErrNotAwaitingApproval when the batch is not AWAITING_APPROVAL (still
-// initializing, canceled, or never approved and nothing waits). Then it makes sure every approved
-// chunk in INIT has its auth task. Approving an approved batch in which nothing awaits approval
-// returns its last approval again (Repeated) and completes an interrupted one.
-func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q Enqueuer, topts tasks.Options) (*Approval, error) {
+// this approval's number, and the approval (who, when, which chunks, totals per currency, the
+// balance check) is kept in the audit list. It is refused by the four-eyes rule, with
+// ErrInsufficientBalance when o.CheckBalance says the balance does not cover the release (unless
+// o.AllowInsufficient), and with ErrNotAwaitingApproval when the batch is not AWAITING_APPROVAL
+// (still initializing, canceled, or never approved and nothing waits). Then it makes sure every
+// approved chunk in INIT has its auth task. Approving an approved batch in which nothing awaits
+// approval returns its last approval again (Repeated) and completes an interrupted one.
+func (s *Store) Approve(ctx context.Context, id, who string, o ApproveOptions, q Enqueuer, topts tasks.Options) (*Approval, error) {
 	b, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -70,7 +176,7 @@ func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q En
 	if err != nil {
 		return nil, fmt.Errorf("approve batch %s: %w: the approver's name: %w", id, ErrInvalidOptions, err)
 	}
-	if fourEyes && identity.Same(who, b.Submitter) {
+	if o.FourEyes && identity.Same(who, b.Submitter) {
 		return nil, fmt.Errorf("approve batch %s: %w (%s submitted it); another person must approve", id, ErrFourEyes, b.Submitter)
 	}
 	if b.CancelRequested {
@@ -95,26 +201,36 @@ func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q En
 		}
 		return nil, fmt.Errorf("approve batch %s: %w: it is %s; %s", id, ErrNotAwaitingApproval, b.Status, hint)
 	}
+	pending, err := s.Pending(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var check *BalanceCheck
+	if o.CheckBalance != nil {
+		if check, err = o.CheckBalance(ctx, pending); err != nil {
+			return nil, fmt.Errorf("approve batch %s: check iyzico's balance: %w; try again, or approve with --allow-insufficient (API: allow_insufficient=true) to skip the check", id, err)
+		}
+		if check.Short().Sign() > 0 && !o.AllowInsufficient {
+			return nil, fmt.Errorf("approve batch %s: %w: %s; top up the mass payout balance, or approve with --allow-insufficient (API: allow_insufficient=true)", id, ErrInsufficientBalance, check)
+		}
+	}
 	n, err := s.rdb.HIncrBy(ctx, batchKey(id), "approvals", 1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("approve batch %s: %w", id, err)
 	}
-	a := &Approval{N: int(n), Who: who, At: s.now().UTC(), Totals: map[string]string{}}
-	states, err := s.chunkStates(ctx, id, b.ChunksSeen)
-	if err != nil {
-		return nil, err
+	a := &Approval{N: int(n), Who: who, At: s.now().UTC(), Totals: map[string]string{}, Comment: o.Comment}
+	if check != nil {
+		a.Balance = check.String()
+		a.AllowedInsufficient = check.Short().Sign() > 0
 	}
 	totals := map[string]decimal.Decimal{}
-	for seq, st := range states {
-		if st != ChunkInit {
-			continue
-		}
+	for _, seq := range pending.Chunks {
 		ok, err := approveChunkScript.Run(ctx, s.rdb, []string{chunkKey(id, seq), batchKey(id)}, strconv.Itoa(a.N)).Int()
 		if err != nil {
 			return nil, fmt.Errorf("approve batch %s: %w", id, err)
 		}
 		if ok != 1 {
-			continue
+			continue // another approval took it meanwhile
 		}
 		c, err := s.GetChunk(ctx, id, seq)
 		if err != nil {
@@ -150,7 +266,17 @@ func (s *Store) Approve(ctx context.Context, id, who string, fourEyes bool, q En
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("approve batch %s: %w", id, err)
 	}
-	if err := s.Audit(ctx, id, who, "approved", fmt.Sprintf("approval %d: %d chunks, %d rows, %s", a.N, len(a.Chunks), a.Rows, formatTotals(a.Totals))); err != nil {
+	text := fmt.Sprintf("approval %d: %d chunks, %d rows, %s", a.N, len(a.Chunks), a.Rows, formatTotals(a.Totals))
+	if a.Balance != "" {
+		text += "; " + a.Balance
+	}
+	if a.AllowedInsufficient {
+		text += "; approved despite the insufficient balance (--allow-insufficient)"
+	}
+	if a.Comment != "" {
+		text += "; comment: " + a.Comment
+	}
+	if err := s.Audit(ctx, id, who, "approved", text); err != nil {
 		return nil, err
 	}
 	if err := s.ensureSteps(ctx, id, q, topts); err != nil {

@@ -177,7 +177,7 @@ func TestApproveBindsToTheChunksItSaw(t *testing.T) {
 	if b.Status != StatusAwaitingApproval {
 		t.Fatalf("status %s", b.Status)
 	}
-	a, err := s.Approve(ctx, "ap", "alice", false, q, testTaskOptions)
+	a, err := s.Approve(ctx, "ap", "alice", ApproveOptions{}, q, testTaskOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,12 +193,12 @@ func TestApproveBindsToTheChunksItSaw(t *testing.T) {
 	if _, err := s.Claim(ctx, "ap", 3, StepAuth, time.Minute, []string{ChunkInit}, true); !errors.Is(err, ErrUnapproved) {
 		t.Fatalf("auth claim of the repaired chunk = %v, want ErrUnapproved", err)
 	}
-	a2, err := s.Approve(ctx, "ap", "bob", false, q, testTaskOptions)
+	a2, err := s.Approve(ctx, "ap", "bob", ApproveOptions{}, q, testTaskOptions)
 	if err != nil || len(a2.Chunks) != 1 || a2.Chunks[0] != 3 || a2.Totals["USD"] != "5.00" {
 		t.Fatalf("second approval %+v, %v", a2, err)
 	}
 	// Nothing awaits approval any more: approving again repeats the last approval, approves nothing.
-	if a3, err := s.Approve(ctx, "ap", "carol", false, q, testTaskOptions); err != nil || !a3.Repeated || a3.N != 2 || a3.Who != "bob" {
+	if a3, err := s.Approve(ctx, "ap", "carol", ApproveOptions{}, q, testTaskOptions); err != nil || !a3.Repeated || a3.N != 2 || a3.Who != "bob" {
 		t.Fatalf("third approval = %+v, %v; want approval 2 repeated", a3, err)
 	}
 	all, err := s.Approvals(ctx, "ap")
@@ -311,16 +311,16 @@ func TestNamesAreNormalised(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, who := range []string{"ALICE", "ＡＬＩＣＥ", "alice "} {
-		if _, err := s.Approve(ctx, "names", who, true, q, testTaskOptions); !errors.Is(err, ErrFourEyes) {
+		if _, err := s.Approve(ctx, "names", who, ApproveOptions{FourEyes: true}, q, testTaskOptions); !errors.Is(err, ErrFourEyes) {
 			t.Errorf("approve as %q under four-eyes = %v, want ErrFourEyes", who, err)
 		}
 	}
 	for _, who := range []string{"alice\u200b", "al\u00adice", "\u3164", ""} {
-		if _, err := s.Approve(ctx, "names", who, true, q, testTaskOptions); !errors.Is(err, ErrInvalidOptions) {
+		if _, err := s.Approve(ctx, "names", who, ApproveOptions{FourEyes: true}, q, testTaskOptions); !errors.Is(err, ErrInvalidOptions) {
 			t.Errorf("approve as %q = %v, want ErrInvalidOptions", who, err)
 		}
 	}
-	a, err := s.Approve(ctx, "names", "Bob", true, q, testTaskOptions)
+	a, err := s.Approve(ctx, "names", "Bob", ApproveOptions{FourEyes: true}, q, testTaskOptions)
 	if err != nil || a.Who != "bob" {
 		t.Fatalf("approve as Bob = %+v, %v", a, err)
 	}

@@ -168,6 +168,15 @@ func (s *Store) SendCallbackOnce(ctx context.Context, b *Batch, ttl time.Duratio
 	return serr == nil, serr
 }
 
+// markSubmitFailedScript sets submit_failed unless the batch has a chunk or completed its
+// submission. KEYS: batch. ARGV: now. Returns 1 when it set it.
+var markSubmitFailedScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'submit_done', 'chunks_seen', 'content_hash')
+if not h[3] or h[1] == '1' or (tonumber(h[2] or '0') or 0) > 0 then return 0 end
+redis.call('HSET', KEYS[1], 'submit_failed', '1', 'updated', ARGV[1])
+return 1
+`)
+
 // MarkSubmitFailed records that a batch's submission stopped before it completed with nothing
 // sent (SUBMIT_FAILED) and starts its ledger's expiry. It refuses (ErrInvalidOptions) when a
 // chunk was stored: its init may be on its way, so the batch must be resumed instead.
@@ -176,11 +185,13 @@ func (s *Store) MarkSubmitFailed(ctx context.Context, id, reason string) error {
 	if err != nil {
 		return err
 	}
-	if b.SubmitDone || b.ChunksSeen > 0 {
-		return fmt.Errorf("batch %s: %w: it has chunks; submit the same file again to resume it", id, ErrInvalidOptions)
-	}
-	if err := s.rdb.HSet(ctx, batchKey(id), "submit_failed", "1", "updated", s.now().UTC().Format(time.RFC3339Nano)).Err(); err != nil {
+	// Checked again in the script: a chunk stored meanwhile (putChunkScript) wins.
+	marked, err := markSubmitFailedScript.Run(ctx, s.rdb, []string{batchKey(id)}, s.now().UTC().Format(time.RFC3339Nano)).Int()
+	if err != nil {
 		return fmt.Errorf("batch %s: mark submit failed: %w", id, err)
+	}
+	if marked == 0 {
+		return fmt.Errorf("batch %s: %w: it has chunks; submit the same file again to resume it", id, ErrInvalidOptions)
 	}
 	if err := s.Audit(ctx, id, "masspayout", "submit-failed", reason); err != nil {
 		return err

@@ -14,6 +14,9 @@
 //	mp:{B}:c:<seq>:items  string: the chunk's report items (see appendReportItem)
 //	mp:{B}:r:<page>   string: JSON array of up to 1000 rejected rows
 //	mp:{B}:audit      list: JSON audit entries (who did what, when)
+//	mp:{B}:repeats    hash: row → the JSON RowError of a row the cross-batch check rejected
+//	mp:{pay}:<yyyymm> hash: the payment index, row identity → "<batch>|<row>" (repeat.go)
+//	mp:{pay}:buckets  set of the payment index's bucket keys
 //	mp:batches        sorted set of batch IDs by creation time (no tag: it spans batches)
 //	mp:active         set of batch IDs that are not final: the janitor's worklist (no tag)
 //	mp:discarded      list of JSON records of discarded batches (no tag; see Discard)

@@ -24,6 +24,9 @@ type Options struct {
 	ChunkSize      int      `json:"chunk_size"`
 	CallbackURL    string   `json:"callback_url,omitempty"`
 	Currencies     []string `json:"currencies,omitempty"`
+	// AllowRepeat pays rows that another batch paid or is paying (see repeat.go) again; the
+	// audit names the batches and counts the rows.
+	AllowRepeat bool `json:"allow_repeat,omitempty"`
 }
 
 // Batch is a batch record as read from the ledger.
@@ -239,7 +242,7 @@ func (s *Store) SetReportPath(ctx context.Context, id, path, status string) erro
 
 // keys lists every ledger key of a batch (not the index).
 func (s *Store) keys(b *Batch) []string {
-	keys := []string{batchKey(b.ID), countsKey(b.ID), auditKey(b.ID)}
+	keys := []string{batchKey(b.ID), countsKey(b.ID), auditKey(b.ID), repeatsKey(b.ID)}
 	for seq := 1; seq <= b.ChunksSeen; seq++ {
 		keys = append(keys, chunkKey(b.ID, seq), chunkBodyKey(b.ID, seq), chunkItemsKey(b.ID, seq))
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/masspayout/masspayout/iyzico"
 	"io"
 	"os"
 	"path/filepath"
@@ -47,6 +48,17 @@ func Paid(status string) string {
 		return PaidUnknown
 	}
 	return PaidPending
+}
+
+// NotPaidForGood reports whether a row with this status (in a chunk whose massPayoutStatus is
+// payout) is definitively not paid: its money did not leave, or came back, and nothing will
+// change that. DEPOSIT_FAIL (money neither paid nor back) and a FAILED that may still turn into
+// DEPOSIT_FAIL are not: paying such a row again may pay it twice.
+func NotPaidForGood(status, payout string) bool {
+	if Paid(status) != PaidNo || status == iyzico.ItemDepositFail {
+		return false
+	}
+	return status != iyzico.ItemFailed || iyzico.PayoutFinal(payout)
 }
 
 // paidOrder is the order the summary lists the paid classes in.

@@ -102,6 +102,8 @@ func (e *ConflictError) Unwrap() error { return ErrBatchConflict }
 // content or options yield a *ConflictError (ErrBatchConflict) before anything is stored.
 func (s *Store) Submit(ctx context.Context, req SubmitRequest, q Enqueuer, topts tasks.Options) (*SubmitResult, error) {
 	o := req.Options
+	// A file paid again on purpose pays its rows again: --allow-duplicate implies --allow-repeat.
+	o.AllowRepeat = o.AllowRepeat || req.AllowDuplicate
 	if o.ChunkSize < 1 {
 		return nil, fmt.Errorf("%w: chunk size %d: must be at least 1", ErrInvalidOptions, o.ChunkSize)
 	}
@@ -218,22 +220,36 @@ func (s *Store) submit(ctx context.Context, id, contentHash string, created bool
 		return nil, err
 	}
 	defer r.Close()
-	sp := &splitter{store: s, ctx: ctx, id: id, opts: o, q: q, topts: topts, progress: req.Progress, rejAmounts: map[string]decimal.Decimal{}, total: map[string]int64{}}
-	defer sp.drain() // on an early return, wait for the writes already handed off
-	for {
+	rc, err := s.newRepeatCheck(ctx, id, o.AllowRepeat)
+	if err != nil {
+		return nil, err
+	}
+	sp := &splitter{store: s, ctx: ctx, id: id, opts: o, q: q, topts: topts, progress: req.Progress, repeat: rc,
+		block: make([]payoutfile.Record, 0, repeatBlock), rejAmounts: map[string]decimal.Decimal{}, total: map[string]int64{}}
+	defer sp.drain()      // on an early return, wait for the writes already handed off
+	defer sp.stopChecks() // and let the checking goroutine end
+	for read := 1; ; read++ {
 		rec, err := r.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("batch %s: row %d: %w", id, sp.p.Rows+1, err)
+			return nil, fmt.Errorf("batch %s: row %d: %w", id, read, err)
 		}
-		if err := sp.add(rec); err != nil {
+		if err := sp.queue(rec); err != nil {
 			return nil, err
 		}
 	}
+	if err := sp.flushBlocks(); err != nil {
+		return nil, err
+	}
 	if err := sp.finish(); err != nil {
 		return nil, err
+	}
+	if len(rc.Repeated) > 0 {
+		if err := s.Audit(ctx, id, req.Submitter, "repeat-allowed", repeatedDetail(rc.Repeated)); err != nil {
+			return nil, err
+		}
 	}
 	b, err := s.Get(ctx, id)
 	return &SubmitResult{Batch: b, Resumed: !created}, err
@@ -359,6 +375,12 @@ type splitter struct {
 	q        Enqueuer
 	topts    tasks.Options
 	progress func(SubmitProgress)
+	repeat   *repeatCheck
+	block    []payoutfile.Record // records waiting for the cross-batch check
+	spare    [][]payoutfile.Record
+	checkIn  chan []payoutfile.Record // to the checking goroutine (see queue)
+	checkOut chan checkedBlock
+	inFlight int // blocks sent and not yet added
 
 	p           SubmitProgress
 	items       []iyzico.Item
@@ -374,13 +396,96 @@ type splitter struct {
 	failed  atomic.Bool
 }
 
-func (sp *splitter) add(rec payoutfile.Record) error {
-	sp.p.Rows++
+// queue collects records into blocks for the cross-batch check (repeat.go). A goroutine checks
+// the blocks one after another, in file order, while the next block is read; add takes each
+// checked block's records in file order.
+func (sp *splitter) queue(rec payoutfile.Record) error {
 	if id := rec.Item.ItemExternalID; len(rec.Errors) == 0 && len(id) > len(sp.id)+2 && isGeneratedItemID(sp.id, id) {
 		// Another row without an ID would get this one: two items with one itemExternalId.
-		rec.Errors = append(rec.Errors, payoutfile.RowError{Row: rec.Row, Column: "item_external_id", Code: payoutfile.CodeReservedID,
-			Message: fmt.Sprintf("row %d, item_external_id: %q has the form given to rows without an ID (%s-r<row>); use another ID, or leave it empty", rec.Row, id, sp.id)})
+		rec.Errors = append(rec.Errors, payoutfile.RowError{Row: rec.Row, Line: rec.Line, Column: "item_external_id", Code: payoutfile.CodeReservedID,
+			Message: fmt.Sprintf("%sitem_external_id: %q has the form given to rows without an ID (%s-r<row>); use another ID, or leave it empty", rowPrefix(&rec), id, sp.id)})
 	}
+	sp.block = append(sp.block, rec)
+	if len(sp.block) < cap(sp.block) {
+		return nil
+	}
+	sp.sendBlock()
+	if sp.inFlight > 1 {
+		// One block is checked while the next is read: add the older one.
+		return sp.addChecked()
+	}
+	return nil
+}
+
+// checkedBlock is a block back from the check.
+type checkedBlock struct {
+	recs []payoutfile.Record
+	err  error
+}
+
+func (sp *splitter) sendBlock() {
+	if sp.checkIn == nil {
+		in, out := make(chan []payoutfile.Record, 2), make(chan checkedBlock, 2)
+		sp.checkIn, sp.checkOut = in, out
+		go func() {
+			var failed error
+			for recs := range in {
+				if failed == nil {
+					failed = sp.repeat.check(sp.ctx, recs)
+				}
+				out <- checkedBlock{recs: recs, err: failed}
+			}
+		}()
+	}
+	sp.checkIn <- sp.block
+	sp.inFlight++
+	if n := len(sp.spare); n > 0 {
+		sp.block, sp.spare = sp.spare[n-1], sp.spare[:n-1]
+	} else {
+		sp.block = make([]payoutfile.Record, 0, repeatBlock)
+	}
+}
+
+// addChecked waits for the oldest block in the check and adds its records.
+func (sp *splitter) addChecked() error {
+	cb := <-sp.checkOut
+	sp.inFlight--
+	if cb.err != nil {
+		return cb.err
+	}
+	for i := range cb.recs {
+		if err := sp.add(cb.recs[i]); err != nil {
+			return err
+		}
+	}
+	clear(cb.recs) // let the records' strings go
+	sp.spare = append(sp.spare, cb.recs[:0])
+	return nil
+}
+
+// flushBlocks checks the last, partial block and adds every block still in the check.
+func (sp *splitter) flushBlocks() error {
+	if len(sp.block) > 0 {
+		sp.sendBlock()
+	}
+	for sp.inFlight > 0 {
+		if err := sp.addChecked(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopChecks ends the checking goroutine; blocks still in it are dropped.
+func (sp *splitter) stopChecks() {
+	if sp.checkIn != nil {
+		close(sp.checkIn)
+		sp.checkIn = nil
+	}
+}
+
+func (sp *splitter) add(rec payoutfile.Record) error {
+	sp.p.Rows++
 	if len(rec.Errors) == 0 {
 		sp.p.Valid++
 		it := rec.Item

@@ -65,6 +65,7 @@ type Config struct {
 	UIUsername     string  // UI_USERNAME
 	UIPassword     Secret  // UI_PASSWORD
 	UIReadWrite    bool    // UI_READ_WRITE: asynqmon may mutate tasks, default false
+	UILocale       string  // UI_LOCALE: how the dashboard writes amounts, tr (default: 1.234,56 TL) or en (1,234.56 TRY)
 	PrometheusURL  string  // PROMETHEUS_URL: shown by asynqmon when set
 	MetricsAddr    string  // METRICS_ADDR: the worker's /metrics listener, default 127.0.0.1:9090 ("off" = none)
 	MaxUploadBytes int64   // MAX_UPLOAD_BYTES: default 512 MiB
@@ -158,6 +159,7 @@ func Load(getenv func(string) string) (*Config, error) {
 		UIUsername:     l.str("UI_USERNAME", ""),
 		UIPassword:     Secret(l.str("UI_PASSWORD", "")),
 		UIReadWrite:    l.bool("UI_READ_WRITE", false),
+		UILocale:       l.oneOf("UI_LOCALE", "tr", "tr", "en"),
 		PrometheusURL:  l.url("PROMETHEUS_URL"),
 		MetricsAddr:    l.metricsAddr("METRICS_ADDR", "127.0.0.1:9090"),
 		MaxUploadBytes: l.int64("MAX_UPLOAD_BYTES", 512<<20, 1),

@@ -96,6 +96,7 @@ func TestLoadErrorsNameVariableAndAllowedValues(t *testing.T) {
 		want []string
 	}{
 		{map[string]string{"IYZICO_LOCALE": "de"}, []string{"IYZICO_LOCALE", "tr, en"}},
+		{map[string]string{"UI_LOCALE": "fr"}, []string{"UI_LOCALE", "tr, en"}},
 		{map[string]string{"APPROVAL": "maybe"}, []string{"APPROVAL", "manual, auto"}},
 		{map[string]string{"LOG_FORMAT": "xml"}, []string{"LOG_FORMAT", "json, console"}},
 		{map[string]string{"LOG_LEVEL": "loud"}, []string{"LOG_LEVEL", "debug"}},

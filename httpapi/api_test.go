@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/masspayout/masspayout/batch"
+	"github.com/masspayout/masspayout/worker"
 	"github.com/shopspring/decimal"
 )
 
@@ -180,5 +182,36 @@ func TestCancelAndUnknown(t *testing.T) {
 		if status, _, body := r.do(request{method: "POST", path: p, bearer: "root"}); status != http.StatusNotFound {
 			t.Errorf("POST %s: %d %s", p, status, body)
 		}
+	}
+}
+
+// TestApproveInsufficientBalance: the API refuses an approval iyzico's balance does not cover
+// (409 INSUFFICIENT_BALANCE, saying by how much); allow_insufficient=true approves, audited.
+func TestApproveInsufficientBalance(t *testing.T) {
+	var p *worker.Pipeline
+	r := setup(t, withDeps(func(d *Deps) {
+		d.CheckBalance = func(ctx context.Context, id string, pend *batch.Pending) (*batch.BalanceCheck, error) {
+			return p.CheckBalance(ctx, id, pend)
+		}
+	}))
+	p = &worker.Pipeline{Log: r.log, Store: r.store, Iyzico: r.client, Queue: r.queue, TaskOptions: r.topts}
+	r.startWorkers()
+	file, _ := payroll(t, 10, 0, 7)
+	status, res, body := r.submit("submitter", file, nil, nil)
+	if status != http.StatusAccepted {
+		t.Fatalf("submit: %d %s", status, body)
+	}
+	r.waitStatus(res.ID, batch.StatusAwaitingApproval)
+	r.sandbox.SetBalance(decimal.New(1, -2))
+	status, _, body = r.do(request{method: "POST", path: "/v1/batches/" + res.ID + "/approve", bearer: "approver"})
+	if status != http.StatusConflict || errorCode(t, body) != "INSUFFICIENT_BALANCE" || !strings.Contains(string(body), "short by") {
+		t.Fatalf("approve with a 0.01 TRY balance: %d %s", status, body)
+	}
+	status, _, body = r.do(request{method: "POST", path: "/v1/batches/" + res.ID + "/approve?allow_insufficient=true&comment=ok+by+cfo", bearer: "approver"})
+	var approved struct {
+		Approval batch.Approval `json:"approval"`
+	}
+	if err := json.Unmarshal(body, &approved); status != http.StatusAccepted || err != nil || !approved.Approval.AllowedInsufficient || approved.Approval.Comment != "ok by cfo" {
+		t.Fatalf("approve with allow_insufficient: %d %s", status, body)
 	}
 }

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/masspayout/masspayout/batch"
 	"github.com/masspayout/masspayout/internal/callback"
@@ -56,73 +58,29 @@ var submitParams = []string{"batch_id", "purpose", "chunk_size", "decimal_comma"
 // (422 with the row errors when any row is invalid; nothing is submitted), then submits it with
 // batch.Store.Submit and answers 202 with the batch. The same file and options under the same
 // batch ID (query batch_id or the Idempotency-Key header) answer the same batch again.
-func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer, topts tasks.Options, o SubmitOptions) http.Handler {
-	if o.MaxUploadBytes <= 0 {
-		o.MaxUploadBytes = 512 << 20
-	}
-	if o.ChunkSize <= 0 {
-		o.ChunkSize = 500
-	}
-	if o.MaxConcurrentUploads <= 0 {
-		o.MaxConcurrentUploads = 4
-	}
-	if o.MinFreeDisk <= 0 {
-		o.MinFreeDisk = 256 << 20
-	}
-	slots := newUploadSlots(o.MaxConcurrentUploads, o.TempDir, o.MinFreeDisk)
+func handleBatchCreate(log zerolog.Logger, store *batch.Store, q batch.Enqueuer, topts tasks.Options, in *intake) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sq, err := parseSubmitQuery(r, o)
+		sq, err := parseSubmitQuery(r, in.o)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		// Refused before a byte of the body is read (the connection is then closed, see
-		// guardRequests): a declared length over the limit, no free upload slot, too little disk.
-		if r.ContentLength > o.MaxUploadBytes {
-			writeError(w, r, log, &http.MaxBytesError{Limit: o.MaxUploadBytes})
-			return
-		}
-		size := r.ContentLength
-		if size < 0 {
-			size = o.MaxUploadBytes
-		}
-		release, err := slots.acquire(size)
+		up, _, release, err := in.spool(w, r, sq.format, nil)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
 		defer release()
-		opts := sq.opts
-		up, err := receive(w, r, o.TempDir, o.MaxUploadBytes, sq.format)
-		if err != nil {
-			writeError(w, r, log, err)
-			return
-		}
 		defer up.close()
-		opts.Format = string(up.format)
-		limits := o.Limits
-		limits.Format, limits.DecimalComma, limits.Currencies = up.format, opts.DecimalComma, opts.Currencies
 		if sq.rejectAll {
-			if err := validateAll(up.file, limits); err != nil {
+			if err := validateAll(up.file, in.limits(up, sq.opts)); err != nil {
 				writeError(w, r, log, err)
 				return
 			}
 		}
-		// The file is here whole: finish the submission even if the client hangs up, rather
-		// than leave a batch half submitted until someone sends it again.
 		ctx := batch.ContextWithVia(context.WithoutCancel(r.Context()), via(r))
 		who := principalFrom(r.Context()).Name
-		res, err := store.Submit(ctx, batch.SubmitRequest{
-			File:        up.file,
-			Source:      up.name,
-			BatchID:     sq.id,
-			Options:     opts,
-			Limits:      payoutfile.Options{MaxFileBytes: o.Limits.MaxFileBytes, MaxFieldBytes: o.Limits.MaxFieldBytes, MaxRows: o.Limits.MaxRows, MaxAmount: o.Limits.MaxAmount},
-			Submitter:   who,
-			AutoApprove: o.AutoApprove,
-
-			AllowDuplicate: sq.allowDuplicate,
-		}, q, topts)
+		res, err := in.submit(ctx, store, q, topts, up, sq, who)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
@@ -154,8 +112,13 @@ type submitQuery struct {
 
 // parseSubmitQuery reads and checks the query of POST /v1/batches before any byte of the body.
 func parseSubmitQuery(r *http.Request, o SubmitOptions) (submitQuery, error) {
+	return parseSubmitValues(r.URL.Query(), r.Header.Get("Idempotency-Key"), o)
+}
+
+// parseSubmitValues checks submission parameters: POST /v1/batches's query and Idempotency-Key
+// header, or the dashboard's submit form.
+func parseSubmitValues(q url.Values, idempotencyKey string, o SubmitOptions) (submitQuery, error) {
 	var sq submitQuery
-	q := r.URL.Query()
 	for k := range q {
 		if !slices.Contains(submitParams, k) {
 			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "unknown query parameter %q; the parameters are %s", k, strings.Join(submitParams, ", "))
@@ -169,7 +132,7 @@ func parseSubmitQuery(r *http.Request, o SubmitOptions) (submitQuery, error) {
 	}
 	opts := &sq.opts
 	id := strings.TrimSpace(q.Get("batch_id"))
-	if key := strings.TrimSpace(r.Header.Get("Idempotency-Key")); key != "" {
+	if key := strings.TrimSpace(idempotencyKey); key != "" {
 		if id != "" && id != key {
 			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "batch_id %q and Idempotency-Key %q differ; send one of them, or the same value in both", id, key)
 		}
@@ -283,57 +246,46 @@ func pageParams(r *http.Request) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
-// listBatches reads a page of batches, newest first, skipping IDs whose ledger has expired.
-func listBatches(ctx context.Context, store *batch.Store, offset, limit int) ([]*batch.Batch, bool, error) {
-	ids, err := store.List(ctx, offset, limit+1)
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(ids) > limit
-	if more {
-		ids = ids[:limit]
-	}
-	out := make([]*batch.Batch, 0, len(ids))
-	for _, id := range ids {
-		b, err := store.Get(ctx, id)
-		if errors.Is(err, batch.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, b)
-	}
-	return out, more, nil
-}
-
 type batchList struct {
 	Batches    []batchResource `json:"batches"`
 	Offset     int             `json:"offset"`
 	Limit      int             `json:"limit"`
 	NextOffset *int            `json:"next_offset,omitempty"`
+	// ItemSearchSince: with q, item IDs were looked up in the batches created since.
+	ItemSearchSince *time.Time `json:"item_search_since,omitempty"`
 }
 
-// handleBatchList is GET /v1/batches: a page of batches, newest first (limit, offset).
+// handleBatchList is GET /v1/batches: a page of batches, newest first (limit, offset), filtered
+// by status, q and from/to (see findBatches; bad values are 400 BAD_OPTIONS). offset counts
+// batches of the index within from/to, matching or not: follow next_offset, which is present
+// while there may be more, even when a filtered page holds fewer than limit batches.
 func handleBatchList(log zerolog.Logger, store *batch.Store) http.Handler {
+	loc := istanbul()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		offset, limit, err := pageParams(r)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		bs, more, err := listBatches(r.Context(), store, offset, limit)
+		f, err := parseBatchFilter(r.URL.Query(), loc)
 		if err != nil {
 			writeError(w, r, log, err)
 			return
 		}
-		out := batchList{Batches: make([]batchResource, 0, len(bs)), Offset: offset, Limit: limit}
-		for _, b := range bs {
+		found, err := findBatches(r.Context(), store, f, offset, limit, time.Now())
+		if err != nil {
+			writeError(w, r, log, err)
+			return
+		}
+		out := batchList{Batches: make([]batchResource, 0, len(found.batches)), Offset: offset, Limit: limit}
+		for _, b := range found.batches {
 			out.Batches = append(out.Batches, newBatchResource(b, nil))
 		}
-		if more {
-			next := offset + limit
-			out.NextOffset = &next
+		if found.next >= 0 {
+			out.NextOffset = &found.next
+		}
+		if !found.itemsSince.IsZero() {
+			out.ItemSearchSince = &found.itemsSince
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
@@ -375,37 +327,6 @@ func handleBatchGet(log zerolog.Logger, store *batch.Store) http.Handler {
 		}
 		writeError(w, r, log, err)
 	})
-}
-
-// handleApprove is POST /v1/batches/{id}/approve: the caller (the token's name) approves a batch
-// awaiting approval and answers the batch with the approval (which chunks, how many rows, totals
-// per currency); 403 FOUR_EYES when fourEyes is on and the caller submitted it. Repeating it is
-// harmless: the answer then carries the earlier approval, marked repeated.
-func handleApprove(log zerolog.Logger, store *batch.Store, q batch.Enqueuer, topts tasks.Options, fourEyes bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := approve(r, store, q, topts, fourEyes)
-		if err != nil {
-			writeError(w, r, log, err)
-			return
-		}
-		log.Info().Str("batch", res.ID).Str("who", principalFrom(r.Context()).Name).Msg("batch approved over HTTP")
-		writeJSON(w, http.StatusAccepted, res)
-	})
-}
-
-func approve(r *http.Request, store *batch.Store, q batch.Enqueuer, topts tasks.Options, fourEyes bool) (batchResource, error) {
-	id, err := batchID(r)
-	if err != nil {
-		return batchResource{}, err
-	}
-	ctx := batch.ContextWithVia(context.WithoutCancel(r.Context()), via(r))
-	a, err := store.Approve(ctx, id, principalFrom(r.Context()).Name, fourEyes, q, topts)
-	if err != nil {
-		return batchResource{}, err
-	}
-	res, err := getBatch(ctx, store, id)
-	res.Approval = a
-	return res, err
 }
 
 // handleCancel is POST /v1/batches/{id}/cancel: the caller cancels a batch awaiting approval (409

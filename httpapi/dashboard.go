@@ -23,23 +23,26 @@ var staticFS embed.FS
 
 // pages are the dashboard's parsed templates, each with the layout.
 type pages struct {
-	list, batch, schedules, problem *template.Template
+	list, batch, schedules, problem, approve *template.Template
+	upload                                   *template.Template
+	disp                                     display // how amounts and times are shown (UI_LOCALE)
 }
 
 var pageFuncs = template.FuncMap{
 	"statusClass": statusClass,
 	"paidClass":   paidClass,
 	"paidLabel":   paidLabel,
-	"when":        func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 }
 
-// parsePages parses the pages; schedules says the scheduled runs page is there, for the links.
-func parsePages(schedules bool) *pages {
+// parsePages parses the pages; schedules says the scheduled runs page is there, for the links;
+// disp formats amounts (money) and times (when).
+func parsePages(schedules bool, disp display) *pages {
 	parse := func(name string) *template.Template {
-		return template.Must(template.New("layout.html").Funcs(pageFuncs).Funcs(navFuncs(schedules)).
+		return template.Must(template.New("layout.html").Funcs(pageFuncs).Funcs(navFuncs(schedules)).Funcs(disp.funcs()).
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name))
 	}
-	return &pages{list: parse("list.html"), batch: parse("batch.html"), schedules: parse("schedules.html"), problem: parse("problem.html")}
+	return &pages{list: parse("list.html"), batch: parse("batch.html"), schedules: parse("schedules.html"), problem: parse("problem.html"), approve: parse("approve.html"),
+		upload: parse("upload.html"), disp: disp}
 }
 
 // pageData is what every page template gets.
@@ -128,44 +131,6 @@ func paidLabel(p string) string {
 	return "pending"
 }
 
-type listRow struct {
-	batchResource
-	Class string
-}
-
-type listBody struct {
-	Rows             []listRow
-	Prev, Next       int
-	HasPrev, HasNext bool
-}
-
-// dashboardPage is how many batches the list shows at once.
-const dashboardPage = 25
-
-// handleDashboardList is GET /: the batches, newest first, with status and progress.
-func handleDashboardList(log zerolog.Logger, store *batch.Store, pg *pages, refresh time.Duration) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		offset, _ := strconv.Atoi(r.URL.Query().Get("offset"))
-		offset = max(offset, 0)
-		bs, more, err := listBatches(r.Context(), store, offset, dashboardPage)
-		if err != nil {
-			renderProblem(w, r, log, pg, err, "/")
-			return
-		}
-		body := listBody{HasPrev: offset > 0, Prev: max(offset-dashboardPage, 0), HasNext: more, Next: offset + dashboardPage}
-		moving := false
-		for _, b := range bs {
-			body.Rows = append(body.Rows, listRow{newBatchResource(b, nil), statusClass(b.Status)})
-			moving = moving || !b.Final
-		}
-		d := pageData{Title: "Batches", User: principalFrom(r.Context()), Body: body}
-		if moving {
-			d.Refresh = seconds(refresh)
-		}
-		render(w, log, pg.list, http.StatusOK, d)
-	})
-}
-
 type statusLine struct {
 	Status, Class string
 	Rows          int
@@ -194,10 +159,16 @@ type batchBody struct {
 	CanApprove, CanCancel bool
 	CSRF                  string
 	ReportURL             string
+	// CanDiscard offers discard: the batch never reached iyzico and the user may (role approve).
+	CanDiscard bool
+	// Rows is the rows section (not paid rows with reasons, …) and the commission.
+	Rows batchRows
 }
 
 // handleDashboardBatch is GET /batches/{id}: counts and amounts per status and currency with bar
-// charts, the audit list, the report link and, for users allowed to, approve and cancel.
+// charts, the commission, the rows of one paid class (not paid by default, with reasons; see
+// batchRows), the audit list, the report link and, for users allowed to, approve, cancel and
+// discard. It reloads itself while the batch moves by itself, not while it awaits approval.
 func handleDashboardBatch(log zerolog.Logger, store *batch.Store, pg *pages, c *csrf, refresh time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := batchID(r)
@@ -221,15 +192,20 @@ func handleDashboardBatch(log zerolog.Logger, store *batch.Store, pg *pages, c *
 			B:           newBatchResource(b, audit),
 			Class:       statusClass(b.Status),
 			ChunkStates: batch.DescribeChunkStates(b.Chunks),
-			Lines:       statusLines(b),
-			Charts:      charts(b),
+			Lines:       pg.disp.statusLines(b),
+			Charts:      pg.disp.charts(b),
 			CanApprove:  awaiting && p.Role.Allows(RoleApprove),
 			CanCancel:   awaiting && p.Role.Allows(RoleApprove),
 			CSRF:        c.token(p.Name),
 			ReportURL:   "/batches/" + b.ID + "/report.csv",
+			CanDiscard:  discardable(b) && p.Role.Allows(RoleApprove),
+		}
+		if body.Rows, err = pg.disp.batchRows(r.Context(), store, b, r.URL.Query()); err != nil {
+			renderProblem(w, r, log, pg, err, "/")
+			return
 		}
 		d := pageData{Title: "Batch " + b.ID, User: p, Body: body}
-		if !b.Final {
+		if movesByItself(b) && !body.Rows.Reading {
 			d.Refresh = seconds(refresh)
 		}
 		render(w, log, pg.batch, http.StatusOK, d)
@@ -250,11 +226,7 @@ func handleDashboardAction(log zerolog.Logger, pg *pages, do func(*http.Request)
 	})
 }
 
-// approveForm and cancelForm adapt the API's actions to handleDashboardAction.
-func approveForm(store *batch.Store, q batch.Enqueuer, topts tasks.Options, fourEyes bool) func(*http.Request) (batchResource, error) {
-	return func(r *http.Request) (batchResource, error) { return approve(r, store, q, topts, fourEyes) }
-}
-
+// cancelForm adapts the API's cancel to handleDashboardAction.
 func cancelForm(store *batch.Store, q batch.Enqueuer, topts tasks.Options) func(*http.Request) (batchResource, error) {
 	return func(r *http.Request) (batchResource, error) { return cancel(r, store, q, topts) }
 }
@@ -266,12 +238,12 @@ func seconds(d time.Duration) int {
 	return max(int(d/time.Second), 1)
 }
 
-func statusLines(b *batch.Batch) []statusLine {
+func (d display) statusLines(b *batch.Batch) []statusLine {
 	var out []statusLine
 	for _, st := range batch.StatusesOf(b.Counts) {
 		l := statusLine{Status: st, Class: statusClass(st), Rows: b.Counts[st]}
 		for _, cur := range sortedKeys(b.Amounts[st]) {
-			l.Amounts = append(l.Amounts, currencyAmount{cur, batch.FormatAmount(b.Amounts[st][cur], cur)})
+			l.Amounts = append(l.Amounts, currencyAmount{cur, d.amount(b.Amounts[st][cur], cur)})
 		}
 		out = append(out, l)
 	}
@@ -287,7 +259,7 @@ const (
 
 // charts draws rows per status, then one chart of amounts per status for each currency. Bar
 // widths come from exact decimal ratios.
-func charts(b *batch.Batch) []chart {
+func (d display) charts(b *batch.Batch) []chart {
 	statuses := batch.StatusesOf(b.Counts)
 	rows := chart{Title: "Rows per status"}
 	maxRows := 0
@@ -317,7 +289,7 @@ func charts(b *batch.Batch) []chart {
 		}
 		for _, st := range statuses {
 			if a, ok := byCur[cur][st]; ok {
-				c.add(st, batch.FormatAmount(a, cur)+" "+cur, scale(a, top))
+				c.add(st, d.amount(a, cur), scale(a, top))
 			}
 		}
 		out = append(out, c)

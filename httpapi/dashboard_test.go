@@ -13,6 +13,11 @@ import (
 
 func form(token string) []byte { return []byte(url.Values{"csrf_token": {token}}.Encode()) }
 
+// formConfirm is the approval page's form, confirmed with the batch ID.
+func formConfirm(token, id string) []byte {
+	return []byte(url.Values{"csrf_token": {token}, "confirm": {id}}.Encode())
+}
+
 // TestDashboard walks the dashboard: the list, the batch page with its charts and audit list, the
 // buttons by role, the CSRF and cross-origin guards, approval by form, the report link.
 func TestDashboard(t *testing.T) {
@@ -24,8 +29,12 @@ func TestDashboard(t *testing.T) {
 
 	status, hdr, body := r.do(request{method: "GET", path: "/", basic: uiUser})
 	page := string(body)
-	if status != 200 || !contains(page, `href="/batches/dash"`, "AWAITING_APPROVAL", `<progress max="100" value="50">`, `<meta http-equiv="refresh" content="1">`, "viewer · read") {
+	if status != 200 || !contains(page, `href="/batches/dash"`, "AWAITING_APPROVAL", `<progress max="100" value="50">`, "viewer · read") {
 		t.Fatalf("list page: %d\n%s", status, page)
+	}
+	// Its only batch waits for a person: the list does not reload under the user.
+	if strings.Contains(page, `http-equiv="refresh"`) {
+		t.Errorf("the list reloads while its only batch awaits approval")
 	}
 	if csp := hdr.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") || hdr.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("security headers: %v", hdr)
@@ -46,7 +55,7 @@ func TestDashboard(t *testing.T) {
 	}
 	// The amounts shown are the ledger's, to the cent.
 	b, _ := r.store.Get(t.Context(), "dash")
-	if want := batch.FormatAmount(b.Amounts["INIT"]["TRY"], "TRY") + " TRY"; !strings.Contains(page, want) {
+	if want := newDisplay(LocaleTR).amount(b.Amounts["INIT"]["TRY"], "TRY"); !strings.Contains(page, want) || !strings.HasSuffix(want, " TL") {
 		t.Errorf("batch page lacks the INIT amount %s", want)
 	}
 
@@ -78,8 +87,16 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("%s: %d, want 403\n%s", c.name, status, body)
 		}
 	}
+	// The approval page shows what would be released, and needs the batch ID typed.
+	status, _, body = r.do(request{method: "GET", path: "/batches/dash/approve", basic: "approver"})
+	if page := string(body); status != 200 || !contains(page, `id="approve-rows">`, `id="approve-total">`, `id="approver">approver`, `id="submitter">root`, `name="confirm"`) {
+		t.Fatalf("approval page: %d\n%s", status, page)
+	}
+	if status, body := post("approver", "/batches/dash/approve", form(token), nil); status != http.StatusBadRequest || !strings.Contains(string(body), "Type the batch ID") {
+		t.Errorf("approve without the typed confirmation: %d\n%s", status, body)
+	}
 	// The submitter may not approve (four-eyes): the page says why.
-	status, body = post("root", "/batches/dash/approve", form(newCSRF([]byte(testCSRFKey)).token("root")), nil)
+	status, body = post("root", "/batches/dash/approve", formConfirm(newCSRF([]byte(testCSRFKey)).token("root"), "dash"), nil)
 	if status != http.StatusForbidden || !strings.Contains(string(body), "FOUR_EYES") {
 		t.Errorf("approve by the submitter: %d\n%s", status, body)
 	}
@@ -87,7 +104,7 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("approved by a refused request: %s", b.ApprovedBy)
 	}
 
-	status, _, _ = r.do(request{method: "POST", path: "/batches/dash/approve", basic: "approver", ctype: "application/x-www-form-urlencoded", body: form(token)})
+	status, _, _ = r.do(request{method: "POST", path: "/batches/dash/approve", basic: "approver", ctype: "application/x-www-form-urlencoded", body: formConfirm(token, "dash")})
 	if status != http.StatusSeeOther {
 		t.Fatalf("approve by form: %d", status)
 	}

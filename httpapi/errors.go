@@ -82,6 +82,10 @@ func classify(err error) *apiError {
 		return &apiError{Status: http.StatusConflict, Code: "NOT_AWAITING_APPROVAL", Message: err.Error()}
 	case errors.Is(err, batch.ErrCancelRefused):
 		return &apiError{Status: http.StatusConflict, Code: "CANCEL_REFUSED", Message: err.Error()}
+	case errors.Is(err, batch.ErrReachedIyzico):
+		return &apiError{Status: http.StatusConflict, Code: "REACHED_IYZICO", Message: err.Error()}
+	case errors.Is(err, batch.ErrInsufficientBalance):
+		return &apiError{Status: http.StatusConflict, Code: "INSUFFICIENT_BALANCE", Message: err.Error()}
 	case errors.Is(err, batch.ErrFourEyes):
 		return &apiError{Status: http.StatusForbidden, Code: "FOUR_EYES", Message: err.Error()}
 	case errors.Is(err, batch.ErrNotFound):

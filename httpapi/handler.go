@@ -1,7 +1,8 @@
 // Package httpapi is masspayout's HTTP surface: the REST API for upstream payroll systems
-// (/v1/batches, described by the embedded openapi.yaml), the batch dashboard at / (with a
-// schedule file, the scheduled runs at /schedules), asynqmon at /monitoring/, Prometheus metrics
-// at /metrics and the /healthz and /readyz probes. NewHandler wires them; routes.go is the one
+// (/v1/batches and the dry run /v1/validations, described by the embedded openapi.yaml at
+// /openapi.yaml), the batch dashboard at / (the upload page at /upload; with a schedule file, the
+// scheduled runs at /schedules), asynqmon at /monitoring/, Prometheus metrics at /metrics and the
+// /healthz and /readyz probes. NewHandler wires them; routes.go is the one
 // registry of routes.
 //
 // Authentication: the API takes "Authorization: Bearer <token>" (API_TOKENS); the dashboard and
@@ -35,6 +36,9 @@ type Deps struct {
 	Submit      SubmitOptions
 	// FourEyes (APPROVAL_FOUR_EYES) refuses an approval by the batch's submitter.
 	FourEyes bool
+	// CheckBalance, when set, checks iyzico's balance before an approval and shows it on the
+	// approval page.
+	CheckBalance BalanceChecker
 	// EmbeddedRedis says Redis is the in-memory development one: /readyz says "not persistent"
 	// but ready.
 	EmbeddedRedis bool
@@ -47,6 +51,9 @@ type Deps struct {
 	CSRFKey []byte
 	// Refresh is how often the dashboard reloads while a batch moves; default 5s.
 	Refresh time.Duration
+	// Locale (UI_LOCALE) is how the dashboard writes amounts: LocaleTR (the default,
+	// 1.050.587.811,49 TL) or LocaleEN (1,050,587,811.49 TRY). Times are in Europe/Istanbul.
+	Locale string
 	// Schedules (SCHEDULE_FILE) and ScheduleRuns, both set, add the scheduled runs page
 	// (/schedules, linked from the batch list): each schedule's next run and its last runs.
 	// Either nil: no page.

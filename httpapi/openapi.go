@@ -10,6 +10,9 @@ import (
 //go:embed openapi.yaml
 var openAPI []byte
 
+// OpenAPIPath is where the API's OpenAPI document is served, without credentials.
+const OpenAPIPath = "/openapi.yaml"
+
 // handleOpenAPI is GET /openapi.yaml.
 func handleOpenAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

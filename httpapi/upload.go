@@ -7,6 +7,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"unicode"
@@ -51,22 +52,31 @@ func (u *upload) close() {
 // with ?format=. The first bytes are sniffed so that a ZIP announced as CSV, or a text announced as
 // XLSX, is refused (415) before anything reads it.
 func receive(w http.ResponseWriter, r *http.Request, dir string, limit int64, forced payoutfile.Format) (*upload, error) {
+	u, _, err := receiveForm(w, r, dir, limit, forced, nil)
+	return u, err
+}
+
+// receiveForm is receive that also returns a multipart form's fields before the part "file" (at
+// most maxFieldBytes each) and, when before is not nil, calls it with them before a byte of the
+// file is read: an error from before is returned as it is.
+func receiveForm(w http.ResponseWriter, r *http.Request, dir string, limit int64, forced payoutfile.Format, before func(url.Values) error) (*upload, url.Values, error) {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
-		return nil, errorf(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+		return nil, nil, errorf(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
 			"the request has no Content-Type; send the file as text/csv, application/x-ndjson, application/json or %s, or as multipart/form-data field \"file\"", mediaTypeXLSX)
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, errorf(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "the Content-Type %q cannot be read", ct)
+		return nil, nil, errorf(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "the Content-Type %q cannot be read", ct)
 	}
 	body := http.MaxBytesReader(w, r.Body, limit)
 	u := &upload{}
+	fields := url.Values{}
 	var src io.Reader = body
 	if mt == "multipart/form-data" {
-		part, err := filePart(body, params["boundary"])
+		part, err := filePart(body, params["boundary"], fields)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer part.Close()
 		src = part
@@ -77,11 +87,18 @@ func receive(w http.ResponseWriter, r *http.Request, dir string, limit int64, fo
 	if u.format == "" {
 		u.format = formatsByMediaType[mt]
 	}
-	if u.format == "" && u.name != "" && (mt == "" || mt == "application/octet-stream") {
+	// Browsers send what the desktop maps the extension to: nothing, octet-stream, or Excel's
+	// type for a .csv on Windows with Excel installed; the file name then says the format.
+	if u.format == "" && u.name != "" && (mt == "" || mt == "application/octet-stream" || mt == "application/vnd.ms-excel") {
 		u.format, _ = payoutfile.FormatFromName(u.name)
 	}
+	if before != nil {
+		if err := before(fields); err != nil {
+			return nil, nil, err
+		}
+	}
 	if u.format == "" {
-		return nil, errorf(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
+		return nil, nil, errorf(http.StatusUnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE",
 			"cannot tell the file's format from the Content-Type %q; send text/csv, application/x-ndjson, application/json or %s, or add ?format=csv|jsonl|json|xlsx", mt, mediaTypeXLSX)
 	}
 	if u.name == "" {
@@ -89,7 +106,7 @@ func receive(w http.ResponseWriter, r *http.Request, dir string, limit int64, fo
 	}
 	u.file, err = os.CreateTemp(dir, "masspayout-upload-*")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	u.size, err = io.Copy(u.file, src)
 	if err == nil {
@@ -97,13 +114,17 @@ func receive(w http.ResponseWriter, r *http.Request, dir string, limit int64, fo
 	}
 	if err != nil {
 		u.close()
-		return nil, err
+		return nil, nil, err
 	}
-	return u, nil
+	return u, fields, nil
 }
 
-// filePart finds the form field "file" of a multipart body, skipping other fields.
-func filePart(body io.Reader, boundary string) (*multipart.Part, error) {
+// maxFieldBytes bounds one form field before the file part (a CSRF token, a checkbox).
+const maxFieldBytes = 1024
+
+// filePart finds the form field "file" of a multipart body, keeping the fields before it in
+// fields (at most maxFieldBytes each; longer ones are cut).
+func filePart(body io.Reader, boundary string, fields url.Values) (*multipart.Part, error) {
 	if boundary == "" {
 		return nil, errorf(http.StatusBadRequest, "BAD_MULTIPART", "the multipart/form-data Content-Type has no boundary")
 	}
@@ -125,6 +146,13 @@ func filePart(body io.Reader, boundary string) (*multipart.Part, error) {
 		}
 		if part.FormName() == "file" {
 			return part, nil
+		}
+		v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes))
+		if errors.As(err, &mbe) || errors.As(err, &se) {
+			return nil, err
+		}
+		if name := part.FormName(); name != "" && len(fields) < 32 {
+			fields.Add(name, string(v))
 		}
 		part.Close()
 	}

@@ -194,3 +194,65 @@ func amountCharError(s string, i int, comma bool) error {
 	}
 	return fmt.Errorf("contains %s; write a plain decimal number such as 1234.56", describeRune(r))
 }
+
+// excelDigits is how many significant digits Excel shows of a number. A cell holds a binary
+// double, which Excel writes to the file with up to 17 digits (82436.039999999994 for a cell that
+// shows 82436.04) and shows, edits and exports as CSV rounded to 15.
+const excelDigits = 15
+
+// parseExcelNumber reads the value of an XLSX number cell (a plain value or a formula's cached
+// result) as Excel shows it: rounded half away from zero to 15 significant digits with exact
+// decimal arithmetic, so that 82436.039999999994 is 82436.04, 0.30000000000000004 is 0.3 and
+// 1.0000000000000002 is 1. Exponents (1E-4, 1E+15) are allowed: Excel writes them. What remains is
+// exact, without trailing zeros, and checked like any amount: 10.005 keeps its three decimals.
+// The cell's number format is not applied: a cell styled as a percentage showing 15% holds 0.15.
+// shown is the value as Excel shows it, for messages.
+func parseExcelNumber(s string) (a parsedAmount, shown string, err error) {
+	if len(s) > maxAmountLen {
+		_, err = parseAmount(s, false)
+		return a, s, err
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		// No spreadsheet program writes this (a damaged or hand-made file).
+		return a, s, errors.New("is not a valid number; type the amount in the cell again")
+	}
+	coef := d.Coefficient()
+	coef.Abs(coef)
+	digits := len(coef.Text(10))
+	if coef.Sign() == 0 {
+		return parsedAmount{d: decimal.Zero}, "0", nil
+	}
+	// mag is the number of digits before the decimal point, or minus the zeros right after it.
+	switch mag := digits + int(d.Exponent()); {
+	case mag > MaxAmountIntDigits:
+		return a, s, fmt.Errorf("is too large (more than %d digits before the decimals); check the amount", MaxAmountIntDigits)
+	case mag < excelDigits+3-maxAmountLen: // its 15 digits would not fit in maxAmountLen characters
+		return a, s, errors.New("is too close to 0 to be an amount; check the cell (it may be a formula's rounding residue)")
+	case digits > excelDigits:
+		d = d.Round(int32(excelDigits - mag))
+	}
+	d = canonical(d)
+	shown = d.String()
+	a, err = parseAmount(shown, false)
+	return a, shown, err
+}
+
+// canonical returns d without trailing zeros after the decimal point and with an exponent of at
+// most 0: 82436.0400000000 → 82436.04, 1E+3 → 1000.
+func canonical(d decimal.Decimal) decimal.Decimal {
+	if d.Exponent() > 0 {
+		return d.Round(0)
+	}
+	coef, exp := d.Coefficient(), d.Exponent()
+	var q, m big.Int
+	ten := big.NewInt(10)
+	for exp < 0 {
+		if q.QuoRem(coef, ten, &m); m.Sign() != 0 {
+			break
+		}
+		coef.Set(&q)
+		exp++
+	}
+	return decimal.NewFromBigInt(coef, exp)
+}

@@ -42,13 +42,25 @@ type csvSource struct {
 // newCSVSource detects the line ending and delimiter and reads the header.
 func newCSVSource(br *bufio.Reader, o Options, warn func(string)) (*csvSource, error) {
 	c := &csvSource{br: br, maxField: o.MaxFieldBytes, maxFields: MaxColumns + 1, maxRows: o.MaxRows, badQuote: -1}
-	// Blank lines before the header are skipped.
-	for {
+	// Blank lines before the header are skipped, and counted: messages name rows by their line.
+	for cr := false; ; {
 		b, err := br.Peek(1)
 		if err != nil || (b[0] != '\n' && b[0] != '\r') {
+			if cr {
+				c.line++
+			}
 			break
 		}
 		br.Discard(1)
+		switch {
+		case b[0] == '\n':
+			c.line++ // LF, or the LF of a CRLF
+			cr = false
+		case cr:
+			c.line++ // the first of two CRs was a line of its own
+		default:
+			cr = true
+		}
 	}
 	head, err := br.Peek(bufSize)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
@@ -142,7 +154,7 @@ scan:
 
 func (c *csvSource) defaults() BatchDefaults { return BatchDefaults{} }
 func (c *csvSource) close() error            { return nil }
-func (c *csvSource) ref(int, field) string   { return "" }
+func (c *csvSource) cell(int, field) string  { return "" }
 
 func (c *csvSource) next(raw *rawRecord) error {
 	for {
@@ -161,14 +173,14 @@ func (c *csvSource) next(raw *rawRecord) error {
 		c.values(raw)
 		if got, want := len(c.ends)+c.extra, len(c.hdr.names); got != want {
 			raw.shifted = true
-			raw.errs = append(raw.errs, RowError{Row: c.row, Code: CodeWrongFieldCount, Message: c.fieldCountMessage(got, want)})
+			raw.errs = append(raw.errs, rawError{fNone, CodeWrongFieldCount, c.fieldCountMessage(got, want)})
 		} else if c.badQuote >= 0 {
-			col := c.hdr.colField[c.badQuote].String()
-			if col == "" {
-				col = "column " + strconv.Itoa(c.badQuote+1)
+			const fix = "has text after its closing quote; quote the whole value (\"…\") and double any quote inside it (\"\")"
+			if f := c.hdr.colField[c.badQuote]; f != fNone {
+				raw.errs = append(raw.errs, rawError{f, CodeMalformedQuotes, fix})
+			} else {
+				raw.errs = append(raw.errs, rawError{fNone, CodeMalformedQuotes, "column " + strconv.Itoa(c.badQuote+1) + " " + fix})
 			}
-			raw.errs = append(raw.errs, RowError{Row: c.row, Column: c.hdr.colField[c.badQuote].String(), Code: CodeMalformedQuotes,
-				Message: fmt.Sprintf("row %d, %s: has text after its closing quote; quote the whole value (\"…\") and double any quote inside it (\"\")", c.row, col)})
 		}
 		return nil
 	}
@@ -215,11 +227,11 @@ func (c *csvSource) values(raw *rawRecord) {
 func (c *csvSource) fieldCountMessage(got, want int) string {
 	d := map[byte]string{',': "comma (,)", ';': "semicolon (;)", '\t': "tab"}[c.comma]
 	if got > want {
-		return fmt.Sprintf("row %d: has %d fields but the header has %d; a value probably contains a %s without quotes (a decimal comma in an amount, a comma in a name): quote that value or remove the extra delimiter",
-			c.row, got, want, d)
+		return fmt.Sprintf("has %d fields but the header has %d; a value probably contains a %s without quotes (a decimal comma in an amount, a comma in a name): quote that value or remove the extra delimiter",
+			got, want, d)
 	}
-	return fmt.Sprintf("row %d: has %d fields but the header has %d; write every column, even an empty one, separated by a %s",
-		c.row, got, want, d)
+	return fmt.Sprintf("has %d fields but the header has %d; write every column, even an empty one, separated by a %s",
+		got, want, d)
 }
 
 // readLine returns the next physical line without its line ending; io.EOF when none is left. A

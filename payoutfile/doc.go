@@ -4,9 +4,11 @@
 //
 // A Reader never holds the whole file: CSV, JSON Lines and JSON are read with bounded buffers, and
 // XLSX sheets are streamed out of the archive (only the workbook's shared-strings table is held in
-// memory, as XLSX requires). The one structure that grows with the file is the set of item external
-// IDs seen so far, kept as 16-byte hash slots (96-bit hash and first row) to detect duplicates:
-// about 32 MiB per million IDs.
+// memory, as XLSX requires). The structures that grow with the file are the sets of item external
+// IDs and of recipients seen so far, each kept as 16-byte hash slots (96-bit hash and first row)
+// to detect duplicates: 16 to 32 MiB per million rows each; and, to name an earlier row by its
+// line, one 8-byte entry per row whose line does not follow from the row before (a CSV row after a
+// quoted line break), at most 8 MiB.
 //
 // # Rows
 //
@@ -15,6 +17,14 @@
 // spreadsheet row minus one and an XLSX row number is the sheet row minus the header's sheet row.
 // JSON Lines rows are line numbers (blank lines skipped but counted); JSON rows are the 1-based
 // index in "items".
+//
+// Messages name a row the way the clerk finds it in the file as well: a CSV row by the line where
+// it starts (Record.Line, RowError.Line; the row number plus one after a one-line header, more
+// after a quoted value holding a line break or blank lines before the header), an XLSX problem by
+// its cell, and every row by its item external ID when it has one:
+//
+//	row 19 (line 20, ID E-1042), amount: "10.005" has 3 decimals but TRY allows 2; …
+//	row 19 (cell E20, ID E-1042), amount: …
 //
 // # Columns
 //
@@ -41,14 +51,34 @@
 // (INVALID_PHONE), an identity number per ValidTCKN (INVALID_IDENTITY_NUMBER), a member ID of 1 to
 // 20 digits (INVALID_MEMBER_ID). Amounts per ParseAmount, greater than 0 and below 10¹⁵
 // (INVALID_AMOUNT), with no more significant decimals than the currency's minor units
-// (AMOUNT_SCALE; 10.500 TRY is accepted as 10.50, 10.005 is refused, nothing is rounded), and not
+// (AMOUNT_SCALE; 10.500 TRY is accepted as 10.50, 10.005 is refused, nothing is rounded but an
+// XLSX number cell to the 15 digits Excel shows, see Excel numbers), and not
 // above Options.MaxAmount, the same number in every currency (AMOUNT_TOO_LARGE). Text
 // (item external ID, name, description) must be UTF-8 (INVALID_ENCODING) without control,
 // direction-override or zero-width characters (INVALID_CHARACTER), within its length
 // (FIELD_TOO_LONG). A later row repeating an item external ID, compared exactly after trimming, is
 // refused (DUPLICATE_ITEM_EXTERNAL_ID); the first row claims the ID even when it is invalid itself.
+// A valid row paying a recipient (the same recipient type and normalised recipient info: an IBAN
+// with or without spaces, a phone as 05… or +905…) that an earlier valid row pays too stays valid
+// with a warning in Record.Warnings (DUPLICATE_RECIPIENT) and Record.SameRecipientAs naming the
+// first row: salary and bonus in two rows are normal, one payment entered twice is not.
 // A CSV row with more or fewer fields than the header is refused as a whole (WRONG_FIELD_COUNT):
 // its columns cannot be trusted.
+//
+// # Excel numbers
+//
+// An XLSX number cell (no t attribute, or t="n": a plain number or a formula's cached result)
+// holds a binary double that Excel writes with up to 17 significant digits: a cell that shows
+// 82436.04 may hold 82436.039999999994. The amount column's number cells are read as Excel shows
+// them, rounded (half away from zero, in exact decimal arithmetic) to 15 significant digits, before
+// the scale rule: 82436.039999999994 is 82436.04, 0.30000000000000004 is 0.3, 1.0000000000000002
+// is 1, while 10.005 keeps its three decimals and is refused (AMOUNT_SCALE). Text cells (shared
+// and inline strings, a formula's text result t="str") are taken literally, and no other column
+// is rounded: an identity number or phone stored as a number keeps its digits. Number formats are
+// not applied: a cell formatted as a percentage that shows 15% holds 0.15 and is read as 0.15
+// (an amount is never a percentage), and a date in another column is its serial number (46053
+// for 2026-01-31), harmless where it is ignored. A formula whose result was never saved (files
+// written by programs that do not calculate) is refused as MISSING_FIELD, saying so.
 //
 // # Limits
 //

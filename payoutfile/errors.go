@@ -26,6 +26,15 @@ const (
 	CodeDuplicateField       = "DUPLICATE_FIELD"   // JSON: the same key twice in one item
 )
 
+// Row warning codes, in Record.Warnings: the row stays valid (and is paid), but a person should
+// look at it. They are stable like the error codes.
+const (
+	// CodeDuplicateRecipient: a valid row pays a recipient (the same recipient type and normalised
+	// recipient info) that an earlier valid row of the file pays too; Record.SameRecipientAs names
+	// that row.
+	CodeDuplicateRecipient = "DUPLICATE_RECIPIENT"
+)
+
 // File error codes: the file as a whole cannot be read.
 const (
 	CodeEmptyFile           = "EMPTY_FILE"
@@ -46,13 +55,29 @@ const (
 	// CodeFieldTooLong is also a file error: a CSV field over Options.MaxFieldBytes.
 )
 
-// RowError is one problem of one row. Message names the row, the column and the value (masked
-// when it is personal data) and says what to do.
+// RowError is one problem of one row. Message names the row, where it is in the file as the
+// payroll clerk sees it (the CSV line, the XLSX cell), the row's item external ID when it has one,
+// the column and the value (masked when it is personal data), and says what to do:
+//
+//	row 19 (line 20, ID E-1042), amount: "10.005" has 3 decimals but TRY allows 2; …
+//	row 19 (cell E20, ID E-1042), amount: …
+//
+// Line, Cell and ItemExternalID repeat the location for programs.
 type RowError struct {
 	Row     int    // data row, 1-based
 	Column  string // canonical snake_case column name, e.g. "amount"; "" for the whole row
-	Code    string // one of the row error codes
+	Code    string // one of the row error (or, in Record.Warnings, warning) codes
 	Message string
+	// Line is where the row starts in the file: the physical line of a CSV or JSON Lines file
+	// (header and blank lines counted, a quoted line break moving the rows after it), the sheet row
+	// of an XLSX sheet; 0 for JSON.
+	Line int
+	// Cell is the XLSX cell of the column, such as "E20"; "" for the other formats, for a problem
+	// of the whole row and for a column the sheet does not have.
+	Cell string
+	// ItemExternalID is the row's item external ID as written (trimmed); "" when it has none or
+	// when the row's columns cannot be trusted (WRONG_FIELD_COUNT, MALFORMED_ITEM).
+	ItemExternalID string
 }
 
 // Error returns the message.

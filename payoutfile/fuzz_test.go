@@ -40,7 +40,8 @@ func checkReader(t *testing.T, data []byte, o Options) []Item {
 	}
 	defer r.Close()
 	var valid []Item
-	last := 0
+	last, lastLine := 0, 0
+	recipients := map[[2]string]int{} // recipient type and info of valid rows → first row
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -57,14 +58,33 @@ func checkReader(t *testing.T, data []byte, o Options) []Item {
 			t.Fatalf("row %d after row %d (item row %d)", rec.Row, last, rec.Item.Row)
 		}
 		last = rec.Row
-		for _, e := range rec.Errors {
-			if e.Row != rec.Row || e.Code == "" || !strings.HasPrefix(e.Message, "row ") {
+		// Lines (CSV, JSON Lines, XLSX sheet rows) only go forward, and never lag behind rows.
+		if rec.Line != 0 && (rec.Line <= lastLine || rec.Line < rec.Row) {
+			t.Fatalf("row %d at line %d after line %d", rec.Row, rec.Line, lastLine)
+		}
+		lastLine = max(lastLine, rec.Line)
+		for _, e := range append(rec.Errors[:len(rec.Errors):len(rec.Errors)], rec.Warnings...) {
+			if e.Row != rec.Row || e.Line != rec.Line || e.Code == "" || !strings.HasPrefix(e.Message, "row ") {
 				t.Fatalf("row %d: incomplete error %+v", rec.Row, e)
 			}
-			// The item external ID is always shown, and so is an amount that reads as a number.
-			if strings.Contains(e.Message, "0006100519786457841") && e.Column != "item_external_id" && e.Column != "amount" {
+			// The item external ID is always shown (it names the row in every message), and so is
+			// an amount that reads as a number.
+			if strings.Contains(e.Message, "0006100519786457841") && e.Column != "item_external_id" && e.Column != "amount" &&
+				!strings.Contains(e.ItemExternalID, "0006100519786457841") {
 				t.Fatalf("message shows an IBAN: %q", e.Message)
 			}
+		}
+		// A valid row repeating an earlier valid row's recipient is warned about, naming that row.
+		key := [2]string{rec.Item.RecipientType, rec.Item.RecipientInfo}
+		first := 0
+		if rec.Valid() {
+			if first = recipients[key]; first == 0 {
+				recipients[key] = rec.Row
+			}
+		}
+		if rec.SameRecipientAs != first || (len(rec.Warnings) > 0) != (first > 0) ||
+			(first > 0 && (len(rec.Warnings) != 1 || rec.Warnings[0].Code != CodeDuplicateRecipient)) {
+			t.Fatalf("row %d: same recipient as %d, warnings %v; want the first row %d", rec.Row, rec.SameRecipientAs, rec.Warnings, first)
 		}
 		if rec.Valid() {
 			if !rec.AmountOK || rec.Item.Amount.Sign() <= 0 {
@@ -354,6 +374,47 @@ func FuzzTextProblem(f *testing.F) {
 		}
 		if code, _ := textProblem(s, max); code != wantCode {
 			t.Fatalf("textProblem(%q, %d) = %s, want %s", s, max, code, wantCode)
+		}
+	})
+}
+
+// FuzzExcelNumber: a number cell's value is read at Excel's 15 significant digits: what comes out
+// has at most 15, reads back as itself, and is the input itself when it had no more.
+func FuzzExcelNumber(f *testing.F) {
+	for _, s := range []string{"82436.039999999994", "0.30000000000000004", "1.0000000000000002", "10.005", "1E-4", "1E+15",
+		"-5.0000000000000009", "99.999999999999986", "0", "NaN", "1E-60", "123456789012345.67"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, shown, err := parseExcelNumber(s)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		back, err := parseAmount(shown, false)
+		if err != nil || !back.d.Equal(a.d) || back.d.Exponent() != a.d.Exponent() || back.sigFrac != a.sigFrac || back.intDigits != a.intDigits {
+			t.Fatalf("parseExcelNumber(%q) = %s shown %q, which reads back as %s (%v)", s, a.d, shown, back.d, err)
+		}
+		if a.frac != a.sigFrac || a.d.Exponent() > 0 {
+			t.Fatalf("parseExcelNumber(%q) = %s (exponent %d): not canonical", s, a.d, a.d.Exponent())
+		}
+		coef := a.d.Coefficient()
+		if digits := len(strings.Trim(coef.Abs(coef).String(), "0")); digits > excelDigits { // 1E+15 has one
+			t.Fatalf("parseExcelNumber(%q) = %s has %d significant digits", s, a.d, digits)
+		}
+		in, err := decimal.NewFromString(s)
+		if err != nil {
+			t.Fatalf("parseExcelNumber(%q) accepted what decimal refuses: %v", s, err)
+		}
+		c := in.Coefficient()
+		if len(strings.TrimLeft(c.Abs(c).String(), "0")) <= excelDigits && !in.Equal(a.d) {
+			t.Fatalf("parseExcelNumber(%q) = %s changed a value Excel shows whole", s, a.d)
+		}
+		// Rounded to 15 digits: the difference is at most half a unit in the 15th digit.
+		if diff := in.Sub(a.d).Abs(); diff.Sign() > 0 && diff.Cmp(in.Abs().Shift(1-excelDigits)) > 0 {
+			t.Fatalf("parseExcelNumber(%q) = %s is %s away", s, a.d, diff)
 		}
 	})
 }

@@ -78,37 +78,46 @@ func (s *idSet) grow() {
 	}
 }
 
-// spareTable keeps the table of the last closed Reader (up to 32 MiB) for the next one of the same
-// size: a fresh table costs a page fault per 4 KiB when first written, a reused one only clearing.
-// Processes that read many files (serve, scheduler) read each after the first at full speed.
+// spareTable keeps the tables of the last closed Reader (its item external IDs and its
+// recipients, up to 32 MiB each) for the next one of the same size: a fresh table costs a page
+// fault per 4 KiB when first written, a reused one only clearing. Processes that read many files
+// (serve, scheduler) read each after the first at full speed.
 var spareTable struct {
 	sync.Mutex
-	slots []idSlot
+	slots [2][]idSlot
 }
 
 const maxSpareSlots = 1 << 21
 
-// takeTable returns an empty table of size slots, the spare one when it has that size.
+// takeTable returns an empty table of size slots, a spare one when one has that size.
 func takeTable(size int) []idSlot {
 	spareTable.Lock()
-	t := spareTable.slots
-	if len(t) == size {
-		spareTable.slots = nil
+	var t []idSlot
+	for i, sp := range spareTable.slots {
+		if len(sp) == size {
+			t, spareTable.slots[i] = sp, nil
+			break
+		}
 	}
 	spareTable.Unlock()
-	if len(t) != size {
+	if t == nil {
 		return make([]idSlot, size)
 	}
 	clear(t)
 	return t
 }
 
-// release hands the set's table over for reuse; the set is empty afterwards.
+// release hands the set's table over for reuse, in place of the smaller spare; the set is empty
+// afterwards.
 func (s *idSet) release() {
 	if n := len(s.slots); n > 0 && n <= maxSpareSlots {
 		spareTable.Lock()
-		if n >= len(spareTable.slots) {
-			spareTable.slots = s.slots
+		i := 0
+		if len(spareTable.slots[1]) < len(spareTable.slots[0]) {
+			i = 1
+		}
+		if n >= len(spareTable.slots[i]) {
+			spareTable.slots[i] = s.slots
 		}
 		spareTable.Unlock()
 	}

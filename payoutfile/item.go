@@ -24,10 +24,23 @@ type Item struct {
 // valid and Item is normalised. Otherwise Item holds the fields as read (trimmed; Currency
 // upper-cased), and AmountOK says whether Item.Amount is a parsed amount usable for totals.
 type Record struct {
-	Row      int
+	Row int
+	// Line is where the row starts in the file, as RowError.Line: the CSV or JSON Lines line, the
+	// XLSX sheet row; 0 for JSON.
+	Line     int
 	Item     Item
 	AmountOK bool
-	Errors   []RowError
+	// AmountText is the amount as the clerk sees it: as written, or as Excel shows a number
+	// cell; for rows whose amount cannot be read it is what repay writes back for correction.
+	AmountText string
+	Errors     []RowError
+	// Warnings are what a person should check although the row is valid, each with a warning code
+	// (CodeDuplicateRecipient). A row with warnings is paid like any valid row; nil when none.
+	Warnings []RowError
+	// SameRecipientAs is, for a valid row whose recipient an earlier valid row of the file pays
+	// too, that earlier row (the first one with this recipient); 0 otherwise. Such a row has a
+	// CodeDuplicateRecipient warning.
+	SameRecipientAs int
 }
 
 // Valid reports whether the row passed every rule.

@@ -122,7 +122,7 @@ func (j *jsonSource) end() error {
 
 func (j *jsonSource) defaults() BatchDefaults { return j.d }
 func (j *jsonSource) close() error            { return nil }
-func (j *jsonSource) ref(int, field) string   { return "" }
+func (j *jsonSource) cell(int, field) string  { return "" }
 
 func (j *jsonSource) next(raw *rawRecord) error {
 	if j.done {
@@ -206,7 +206,7 @@ func newJSONLSource(br *bufio.Reader, o Options, warn func(string)) (source, err
 
 func (j *jsonlSource) defaults() BatchDefaults { return BatchDefaults{} }
 func (j *jsonlSource) close() error            { return nil }
-func (j *jsonlSource) ref(int, field) string   { return "" }
+func (j *jsonlSource) cell(int, field) string  { return "" }
 
 func (j *jsonlSource) next(raw *rawRecord) error {
 	for {
@@ -221,7 +221,7 @@ func (j *jsonlSource) next(raw *rawRecord) error {
 		if len(line) == 0 {
 			continue
 		}
-		raw.row = j.line
+		raw.row, raw.line = j.line, j.line
 		dec := json.NewDecoder(bytes.NewReader(line))
 		dec.UseNumber()
 		err = decodeItem(dec, raw, j.warn)
@@ -232,8 +232,8 @@ func (j *jsonlSource) next(raw *rawRecord) error {
 		}
 		if err != nil {
 			raw.shifted = true
-			raw.errs = append(raw.errs[:0], RowError{Row: j.line, Code: CodeMalformedItem, Message: fmt.Sprintf(
-				"row %d: is not one JSON item object (%v); write each item as {\"recipientType\": …} on its own line", j.line, err)})
+			raw.errs = append(raw.errs[:0], rawError{fNone, CodeMalformedItem, fmt.Sprintf(
+				"is not one JSON item object (%v); write each item as {\"recipientType\": …} on its own line", err)})
 		}
 		return nil
 	}
@@ -272,8 +272,7 @@ func decodeItem(dec *json.Decoder, raw *rawRecord, warn func(string)) error {
 		if code == CodeWrongType {
 			raw.bad[f] = true
 		}
-		raw.errs = append(raw.errs, RowError{Row: raw.row, Column: f.String(), Code: code,
-			Message: fmt.Sprintf("row %d, %s: %s", raw.row, f, msg)})
+		raw.errs = append(raw.errs, rawError{f, code, msg})
 	}
 	set := func(f field, v string) {
 		if raw.has[f] {
@@ -293,8 +292,7 @@ func decodeItem(dec *json.Decoder, raw *rawRecord, warn func(string)) error {
 			}
 		}
 		raw.shifted = true
-		raw.errs = append(raw.errs, RowError{Row: raw.row, Code: CodeMalformedItem,
-			Message: fmt.Sprintf("row %d: the item is not a JSON object; write it as {\"recipientType\": …, \"amount\": {…}}", raw.row)})
+		raw.errs = append(raw.errs, rawError{fNone, CodeMalformedItem, `the item is not a JSON object; write it as {"recipientType": …, "amount": {…}}`})
 		return nil
 	}
 	var amountCur string

@@ -24,8 +24,12 @@ type Reader struct {
 	src      source
 	ahead    *readAhead // started by the first Next
 	defaults BatchDefaults
-	seen     idSet // item external IDs seen, as 128-bit hashes with their first row
+	seen     idSet // item external IDs seen, as 96-bit hashes with their first row
 	seeds    [2]maphash.Seed
+	recips   idSet // recipients of valid rows seen, as seen (see dedupe)
+	rseeds   [numRecipientTypes][2]maphash.Seed
+	lines    lineMap   // where earlier rows start, for messages that name them
+	lineWord string    // what a row's line is called in messages: "line", "sheet row" or ""
 	batch    []pending // rows read ahead, returned from pos on
 	pos      int
 	records  int
@@ -42,9 +46,9 @@ type source interface {
 	// next fills raw with the next non-blank row: io.EOF at the end, a *FileError or a read error
 	// otherwise.
 	next(raw *rawRecord) error
-	// ref locates a field of the row at rawRecord.line for messages, such as " (cell C7)", or
-	// returns "".
-	ref(line int, f field) string
+	// cell returns the cell of a field in the row at rawRecord.line, such as "C7" (XLSX), or "".
+	// It is called from the validating goroutine while the source reads ahead.
+	cell(line int, f field) string
 	defaults() BatchDefaults
 	close() error
 }
@@ -52,13 +56,24 @@ type source interface {
 // rawRecord is one row as a source read it.
 type rawRecord struct {
 	row     int
-	line    int // CSV: physical line where the row starts; XLSX: sheet row
+	line    int // CSV, JSON Lines: physical line where the row starts; XLSX: sheet row; JSON: 0
 	val     [numFields]string
 	has     [numFields]bool // the file has this field (column or key)
-	numeric [numFields]bool // XLSX number cell: '.' decimals whatever DecimalComma says
-	bad     [numFields]bool // the source already reported the field (wrong JSON type)
-	errs    []RowError      // structural problems found by the source
-	shifted bool            // fields may sit in the wrong columns: report only errs
+	numeric [numFields]bool // XLSX number cell or JSON: '.' decimals whatever DecimalComma says
+	double  [numFields]bool // XLSX number cell: a binary double, read as Excel shows it
+	// noResult: an empty XLSX cell with a formula, which the program that wrote the file never
+	// calculated
+	noResult [numFields]bool
+	bad      [numFields]bool // the source already reported the field (wrong JSON type)
+	errs     []rawError      // structural problems found by the source
+	shifted  bool            // fields may sit in the wrong columns: report only errs
+}
+
+// rawError is a problem a source found in a row; the Reader adds where it is (see rowError).
+type rawError struct {
+	f    field  // the column, or fNone for the whole row
+	code string // a row error code
+	msg  string // what is wrong and what to do, without the location: "has 9 fields but …"
 }
 
 func (raw *rawRecord) reset() {
@@ -75,8 +90,18 @@ func NewReader(r io.Reader, opts Options) (*Reader, error) {
 		return nil, &FileError{Code: CodeBadOptions, Message: err.Error()}
 	}
 	rd := &Reader{opts: o, curs: curs, limit: newAmountLimit(o.MaxAmount), seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
-	// Size the duplicate set once for the rows the file probably holds (at least 64 bytes each).
+	for i := range rd.rseeds {
+		rd.rseeds[i] = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
+	}
+	// Size the duplicate sets once for the rows the file probably holds (at least 64 bytes each).
 	rd.seen.hint = int(min(inputSize(r)/64, int64(o.MaxRows)))
+	rd.recips.hint = rd.seen.hint
+	switch o.Format {
+	case FormatCSV:
+		rd.lineWord = "line"
+	case FormatXLSX:
+		rd.lineWord = "sheet row"
+	}
 	var src source
 	switch o.Format {
 	case FormatCSV, FormatJSONL, FormatJSON:
@@ -134,14 +159,14 @@ func (r *Reader) Next() (Record, error) {
 // design).
 const batchSize = 1024
 
-// pending is a validated row waiting for the duplicate check.
+// pending is a validated row waiting for the duplicate checks.
 type pending struct {
 	rec      Record
-	line     int    // raw.line, for messages
 	readType string // recipient type and info as read (trimmed), restored if a duplicate
 	readInfo string // makes a valid row invalid
-	h0, h1   uint64
-	check    bool
+	h0, h1   uint64 // hash of the item external ID
+	r0, r1   uint64 // hash of the recipient, when the row is valid
+	check    bool   // the item external ID takes part in the duplicate check
 }
 
 // fill validates the next batch of raw rows, then checks their item external IDs.
@@ -163,7 +188,7 @@ func (r *Reader) fill() {
 		}
 		p := &r.batch[len(r.batch)-1]
 		r.validate(raw, &p.rec)
-		p.line = raw.line
+		r.lines.record(raw.row, raw.line)
 		p.readType, p.readInfo = raw.val[fRecipientType], raw.val[fRecipientInfo]
 		p.check = raw.val[fItemExternalID] != "" && !raw.shifted && !raw.bad[fItemExternalID]
 	}
@@ -266,44 +291,63 @@ func (ra *readAhead) close() {
 	<-ra.done
 }
 
-// dedupe refuses every later occurrence of an item external ID, in file order. The first
-// occurrence claims the ID even when its row is invalid.
+// dedupe refuses every later occurrence of an item external ID, in file order: the first
+// occurrence claims the ID even when its row is invalid. Then it warns on every row still valid
+// whose recipient (type and normalised info) an earlier valid row pays too. The slots of a batch
+// are touched together before they are used, so that their cache misses overlap.
 func (r *Reader) dedupe(batch []pending) {
-	n := 0
+	ids, recips := 0, 0
 	for i := range batch {
-		if p := &batch[i]; p.check {
+		p := &batch[i]
+		if p.check {
 			id := p.rec.Item.ItemExternalID
 			p.h0, p.h1 = maphash.String(r.seeds[0], id), maphash.String(r.seeds[1], id)
-			n++
+			ids++
+		}
+		if p.rec.Valid() {
+			it := &p.rec.Item
+			seeds := &r.rseeds[recipientTypeIndex(it.RecipientType)]
+			p.r0, p.r1 = maphash.String(seeds[0], it.RecipientInfo), maphash.String(seeds[1], it.RecipientInfo)
+			recips++
 		}
 	}
-	if n == 0 {
-		return
+	if ids > 0 {
+		r.seen.reserve(ids)
 	}
-	r.seen.reserve(n)
+	if recips > 0 {
+		r.recips.reserve(recips)
+	}
 	for i := range batch {
 		if p := &batch[i]; p.check {
 			r.seen.touch(p.h0)
 		}
+		if p := &batch[i]; p.rec.Valid() {
+			r.recips.touch(p.r0)
+		}
 	}
 	for i := range batch {
 		p := &batch[i]
-		if !p.check {
-			continue
-		}
-		first := r.seen.add(p.h0, p.h1, p.rec.Row)
-		if first == 0 {
-			continue
-		}
 		it := &p.rec.Item
-		if p.rec.Valid() {
-			it.RecipientType, it.RecipientInfo = p.readType, p.readInfo
+		valid := p.rec.Valid()
+		if p.check {
+			if first := r.seen.add(p.h0, p.h1, p.rec.Row); first != 0 {
+				if valid {
+					it.RecipientType, it.RecipientInfo = p.readType, p.readInfo
+				}
+				p.rec.Errors = append(p.rec.Errors, r.rowError(p.rec.Row, p.rec.Line, it.ItemExternalID, fItemExternalID, CodeDuplicateID,
+					fmt.Sprintf("%s was already used in %s; every item external ID must be unique in the file", quote(it.ItemExternalID), r.rowAt(first))))
+				continue
+			}
 		}
-		p.rec.Errors = append(p.rec.Errors, RowError{
-			Row: p.rec.Row, Column: fItemExternalID.String(), Code: CodeDuplicateID,
-			Message: fmt.Sprintf("row %d, %s%s: %s was already used in row %d; every item external ID must be unique in the file",
-				p.rec.Row, fItemExternalID, r.src.ref(p.line, fItemExternalID), quote(it.ItemExternalID), first),
-		})
+		if !valid {
+			continue
+		}
+		if first := r.recips.add(p.r0, p.r1, p.rec.Row); first != 0 {
+			p.rec.SameRecipientAs = first
+			p.rec.Warnings = append(p.rec.Warnings, r.rowError(p.rec.Row, p.rec.Line, it.ItemExternalID, fRecipientInfo, CodeDuplicateRecipient,
+				fmt.Sprintf("%s %s is paid in %s too; check that the two rows are not one payment entered twice (a warning: this row is valid and will be paid)",
+					recipientLabel(it.RecipientType), Mask(it.RecipientType, it.RecipientInfo), r.rowAt(first))))
+		}
 	}
 }
 
@@ -316,8 +360,16 @@ func (r *Reader) Defaults() BatchDefaults {
 	return r.defaults
 }
 
-// Warnings returns what was noticed but not refused, such as unknown columns ignored. It grows as
-// the file is read (at most 100 entries).
+// LineOf returns the line where a row that Next has returned starts (as Record.Line: the CSV or
+// JSON Lines line, the XLSX sheet row), to name an earlier row such as the one a
+// Record.SameRecipientAs points to; 0 for JSON, and for a row the Reader no longer knows (only
+// past 1,048,576 changes between row and line, see the package documentation). Like Next, it must
+// not be called concurrently.
+func (r *Reader) LineOf(row int) int { return r.lines.lookup(row) }
+
+// Warnings returns what was noticed about the file but not refused, such as unknown columns
+// ignored. It grows as the file is read (at most 100 entries). What concerns one row, such as a
+// recipient paid twice, is in that Record's Warnings instead.
 func (r *Reader) Warnings() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -340,6 +392,8 @@ func (r *Reader) Close() error {
 	d := r.Defaults()
 	err := r.src.close()
 	r.seen.release()
+	r.recips.release()
+	r.lines = lineMap{}
 	r.src, r.ahead = closedSource{d}, nil
 	r.batch, r.pos = nil, 0 // rows read ahead are dropped
 	if r.err == nil {
@@ -388,7 +442,7 @@ func tooManyRows(max int) *FileError {
 type closedSource struct{ d BatchDefaults }
 
 func (closedSource) next(*rawRecord) error     { return errors.New("payoutfile: Reader is closed") }
-func (closedSource) ref(int, field) string     { return "" }
+func (closedSource) cell(int, field) string    { return "" }
 func (c closedSource) defaults() BatchDefaults { return c.d }
 func (closedSource) close() error              { return nil }
 

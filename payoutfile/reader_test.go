@@ -331,7 +331,7 @@ func TestReaderAfterEnd(t *testing.T) {
 // duplicates but would fill up), and Readers still find duplicates after a reuse.
 func TestIDTableReuseStartsEmpty(t *testing.T) {
 	spareTable.Lock()
-	spareTable.slots = nil // a larger table kept by an earlier test would be kept instead
+	spareTable.slots = [2][]idSlot{} // larger tables kept by earlier tests would be kept instead
 	spareTable.Unlock()
 	var used idSet
 	used.reserve(100)
@@ -420,9 +420,9 @@ func TestCSVWideRows(t *testing.T) {
 		name, row string
 		msg       string
 	}{
-		{"many fields", "MEMBER_ID,1,1,TRY" + strings.Repeat(",x", 200000), "row 1: has 200004 fields but the header has 4"},
-		{"many quoted fields", "MEMBER_ID,1,1,TRY,\"a,b\"" + strings.Repeat(`,"c""d",e`, 1000), "row 1: has 2005 fields but the header has 4"},
-		{"one field too many", "MEMBER_ID,1,1,TRY,", "row 1: has 5 fields but the header has 4"},
+		{"many fields", "MEMBER_ID,1,1,TRY" + strings.Repeat(",x", 200000), "row 1 (line 2): has 200004 fields but the header has 4"},
+		{"many quoted fields", "MEMBER_ID,1,1,TRY,\"a,b\"" + strings.Repeat(`,"c""d",e`, 1000), "row 1 (line 2): has 2005 fields but the header has 4"},
+		{"one field too many", "MEMBER_ID,1,1,TRY,", "row 1 (line 2): has 5 fields but the header has 4"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, _, err := readAll(t, header+tc.row+"\nMEMBER_ID,2,2,TRY\n", Options{Format: FormatCSV})

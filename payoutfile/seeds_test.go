@@ -48,6 +48,17 @@ func fuzzSeeds() map[string][][]any {
 	}
 	seeds["FuzzXLSXReader"] = [][]any{
 		{payoutfiletest.XLSX(xlsxRows(), payoutfiletest.XLSXOptions{})},
+		// Excel numbers: formula results with 17 digits, a percentage, a date, a formula without a
+		// result, the same recipient twice.
+		{payoutfiletest.XLSX([][]payoutfiletest.Cell{
+			payoutfiletest.Strings("item_external_id", "recipient_type", "recipient_info", "amount", "currency", "pay_date"),
+			{payoutfiletest.S("E1"), payoutfiletest.S("MEMBER_ID"), payoutfiletest.N("2228853"), payoutfiletest.F("ROUND(A1,2)", "82436.039999999994"), payoutfiletest.S("TRY"),
+				{Text: "46053", Kind: payoutfiletest.Number, Style: payoutfiletest.StyleDate}},
+			{payoutfiletest.S("E2"), payoutfiletest.S("MEMBER_ID"), payoutfiletest.N("2228853"), {Text: "0.15", Kind: payoutfiletest.Number, Style: payoutfiletest.StylePercent}, payoutfiletest.S("TRY")},
+			{payoutfiletest.S("E3"), payoutfiletest.S("MEMBER_ID"), payoutfiletest.N("2228854"), {Text: "10.004999999999999", Kind: payoutfiletest.Number, Formula: "B3", LibreOffice: true}, payoutfiletest.S("KWD")},
+			{payoutfiletest.S("E4"), payoutfiletest.S("MEMBER_ID"), payoutfiletest.N("2228855"), payoutfiletest.F("B4*2", ""), payoutfiletest.S("TRY")},
+			{payoutfiletest.S("E5"), payoutfiletest.S("MEMBER_ID"), payoutfiletest.N("2228856"), payoutfiletest.N("1E-4"), payoutfiletest.S("JPY")},
+		}, payoutfiletest.XLSXOptions{})},
 		{payoutfiletest.XLSX(xlsxRows(), payoutfiletest.XLSXOptions{Prefix: "x", NoRefs: true, RichText: true, FirstRow: 2})},
 		{payoutfiletest.LyingZip("xl/worksheets/sheet1.xml", 1<<40)},
 		{payoutfiletest.ManyEntries(3)},

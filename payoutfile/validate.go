@@ -21,7 +21,7 @@ func (r *Reader) validate(raw *rawRecord, rec *Record) {
 	for f := range v {
 		v[f] = trim(v[f])
 	}
-	rec.Row, rec.AmountOK, rec.Errors = raw.row, false, nil
+	rec.Row, rec.Line, rec.AmountOK, rec.Errors, rec.Warnings, rec.SameRecipientAs, rec.AmountText = raw.row, raw.line, false, nil, nil, 0, ""
 	it := &rec.Item
 	*it = Item{
 		Row:            raw.row,
@@ -32,22 +32,27 @@ func (r *Reader) validate(raw *rawRecord, rec *Record) {
 		Description:    v[fDescription],
 		Currency:       upperASCII(v[fCurrency]),
 	}
-	if len(raw.errs) > 0 {
-		rec.Errors = append(rec.Errors, raw.errs...)
+	// The item external ID names the row in messages, unless its columns cannot be trusted.
+	id := it.ItemExternalID
+	if raw.shifted || raw.bad[fItemExternalID] {
+		id = ""
+	}
+	for _, e := range raw.errs {
+		rec.Errors = append(rec.Errors, r.rowError(raw.row, raw.line, id, e.f, e.code, e.msg))
 	}
 	if raw.shifted {
 		return
 	}
 	add := func(f field, code, format string, args ...any) {
-		rec.Errors = append(rec.Errors, RowError{
-			Row: raw.row, Column: f.String(), Code: code,
-			Message: fmt.Sprintf("row %d, %s%s: %s", raw.row, f, r.src.ref(raw.line, f), fmt.Sprintf(format, args...)),
-		})
+		rec.Errors = append(rec.Errors, r.rowError(raw.row, raw.line, id, f, code, fmt.Sprintf(format, args...)))
 	}
 	missing := func(f field, what string) {
-		if raw.has[f] {
+		switch {
+		case raw.noResult[f]:
+			add(f, CodeMissingField, "the cell has a formula but no saved result (the program that wrote the file does not calculate); open the file in Excel or LibreOffice, save it, and try again")
+		case raw.has[f]:
 			add(f, CodeMissingField, "empty; fill in %s", what)
-		} else {
+		default:
 			add(f, CodeMissingField, "missing; every item needs %s", what)
 		}
 	}
@@ -108,29 +113,36 @@ func (r *Reader) validate(raw *rawRecord, rec *Record) {
 
 	var amt parsedAmount
 	amountOK := false
+	// shown is the amount as the clerk sees it: as written, or as Excel shows a number cell.
+	shown := v[fAmount]
 	switch a := v[fAmount]; {
 	case raw.bad[fAmount]:
 	case a == "":
 		missing(fAmount, "the amount")
 	default:
 		var err error
-		amt, err = parseAmount(a, r.opts.DecimalComma && !raw.numeric[fAmount])
+		if raw.double[fAmount] {
+			amt, shown, err = parseExcelNumber(a)
+		} else {
+			amt, err = parseAmount(a, r.opts.DecimalComma && !raw.numeric[fAmount])
+		}
 		switch {
 		case err != nil:
 			add(fAmount, CodeInvalidAmount, "%s %v", echo(a), err)
 		case amt.d.Sign() < 0:
 			amountOK = true
-			add(fAmount, CodeInvalidAmount, "%s is negative; a payout amount must be greater than 0", quote(a))
+			add(fAmount, CodeInvalidAmount, "%s is negative; a payout amount must be greater than 0", quote(shown))
 		case amt.d.Sign() == 0:
 			amountOK = true
-			add(fAmount, CodeInvalidAmount, "%s is zero; a payout amount must be greater than 0 (remove the row if nothing is paid)", quote(a))
+			add(fAmount, CodeInvalidAmount, "%s is zero; a payout amount must be greater than 0 (remove the row if nothing is paid)", quote(shown))
 		case amt.intDigits > MaxAmountIntDigits:
-			add(fAmount, CodeInvalidAmount, "%s is too large (more than %d digits before the decimals); check the amount", quote(a), MaxAmountIntDigits)
+			add(fAmount, CodeInvalidAmount, "%s is too large (more than %d digits before the decimals); check the amount", quote(shown), MaxAmountIntDigits)
 		default:
 			amountOK = true
 		}
 	}
 
+	rec.AmountText = shown
 	cur := it.Currency
 	minor, curOK := r.currency(cur)
 	switch {
@@ -152,9 +164,12 @@ func (r *Reader) validate(raw *rawRecord, rec *Record) {
 		} else {
 			add(fCurrency, CodeUnsupportedCurrency, "%s is not a currency code; use %s%s", echo(cur), r.currencyList(), hint)
 		}
+	case amountOK && int32(amt.sigFrac) > minor && raw.double[fAmount]:
+		add(fAmount, CodeAmountScale, "%s has %d decimals but %s allows %d; the cell holds this value even where its format shows fewer decimals: round it to %d decimals in the sheet (with ROUND, YUVARLA in Turkish Excel) and export again (it is never rounded here)",
+			quote(shown), amt.sigFrac, cur, minor, minor)
 	case amountOK && int32(amt.sigFrac) > minor:
 		add(fAmount, CodeAmountScale, "%s has %d decimals but %s allows %d; correct the amount (it is never rounded)",
-			quote(v[fAmount]), amt.sigFrac, cur, minor)
+			quote(shown), amt.sigFrac, cur, minor)
 	}
 	if amountOK && r.limit.exceeds(&amt) {
 		unit := ""
@@ -162,7 +177,7 @@ func (r *Reader) validate(raw *rawRecord, rec *Record) {
 			unit = " " + cur
 		}
 		add(fAmount, CodeAmountTooLarge, "%s is above the limit of %s%s for one payment; split it into several rows of at most that amount, or have MAX_ITEM_AMOUNT raised",
-			quote(v[fAmount]), r.limit.text(minor, curOK), unit)
+			quote(shown), r.limit.text(minor, curOK), unit)
 	}
 	if amountOK {
 		rec.AmountOK = true
@@ -205,6 +220,35 @@ func recipientType(s string) string {
 		}
 	}
 	return ""
+}
+
+// numRecipientTypes is the number of recipient types; recipientTypeIndex numbers them.
+const numRecipientTypes = 4
+
+// recipientTypeIndex returns 0 to 3 for a canonical recipient type.
+func recipientTypeIndex(typ string) int {
+	switch typ {
+	case TypePhone:
+		return 1
+	case TypeIdentityNumber:
+		return 2
+	case TypeMemberID:
+		return 3
+	}
+	return 0
+}
+
+// recipientLabel names a canonical recipient type in a message: "IBAN", "phone", ….
+func recipientLabel(typ string) string {
+	switch typ {
+	case TypePhone:
+		return "phone"
+	case TypeIdentityNumber:
+		return "identity number"
+	case TypeMemberID:
+		return "member ID"
+	}
+	return "IBAN"
 }
 
 // ValidMemberID reports whether s is an iyzico member ID: 1 to 20 ASCII digits.

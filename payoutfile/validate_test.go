@@ -49,7 +49,7 @@ func TestRules(t *testing.T) {
 		{name: "valid", amountOK: true, item: func(*Item) {}},
 		{name: "IBAN normalised", changes: map[string]string{"recipient_type": "iban", "recipient_info": " tr33 0006 1005 1978 6457 8413 26 "}, amountOK: true, item: func(*Item) {}},
 		{name: "IBAN check digits", changes: map[string]string{"recipient_info": "TR330006100519786457841327"}, codes: []string{CodeInvalidIBAN}, amountOK: true,
-			msg: "row 1, recipient_info: IBAN TR33************1327: the check digits do not match"},
+			msg: "row 1 (line 2, ID E1), recipient_info: IBAN TR33************1327: the check digits do not match"},
 		{name: "IBAN length", changes: map[string]string{"recipient_info": "TR33000610051978645784132"}, codes: []string{CodeInvalidIBAN}, amountOK: true, msg: "has 25 characters"},
 		{name: "IBAN other country", changes: map[string]string{"recipient_info": "DE89370400440532013000"}, amountOK: true, item: func(it *Item) { it.RecipientInfo = "DE89370400440532013000" }},
 		{name: "identity number", changes: map[string]string{"recipient_type": "IDENTITY_NUMBER", "recipient_info": "17291716060", "recipient_name": ""}, amountOK: true,
@@ -66,7 +66,7 @@ func TestRules(t *testing.T) {
 			item: func(it *Item) { it.RecipientType, it.RecipientInfo = "MEMBER_ID", "2228853" }},
 		{name: "member id letters", changes: map[string]string{"recipient_type": "MEMBER_ID", "recipient_info": "M-2228853"}, codes: []string{CodeInvalidMemberID}, amountOK: true, msg: "digits 0–9 only"},
 		{name: "recipient type unknown", changes: map[string]string{"recipient_type": "BANKA"}, codes: []string{CodeInvalidRecipientType}, amountOK: true, msg: `"BANKA" is not a recipient type`},
-		{name: "recipient type empty", changes: map[string]string{"recipient_type": ""}, codes: []string{CodeMissingField}, amountOK: true, msg: "row 1, recipient_type: empty"},
+		{name: "recipient type empty", changes: map[string]string{"recipient_type": ""}, codes: []string{CodeMissingField}, amountOK: true, msg: "row 1 (line 2, ID E1), recipient_type: empty"},
 		{name: "recipient info empty", changes: map[string]string{"recipient_info": "  "}, codes: []string{CodeMissingField}, amountOK: true},
 		{name: "name required for IBAN", changes: map[string]string{"recipient_name": " "}, codes: []string{CodeNameRequired}, amountOK: true, msg: "account holder's name"},
 		{name: "name optional for phone", changes: map[string]string{"recipient_type": "PHONE", "recipient_info": "+905321234567", "recipient_name": ""}, amountOK: true,
@@ -87,7 +87,7 @@ func TestRules(t *testing.T) {
 		{name: "amount thousands", changes: map[string]string{"amount": "1,234.56"}, codes: []string{CodeInvalidAmount}, msg: "thousands separator"},
 		{name: "amount currency sign", changes: map[string]string{"amount": "₺100"}, codes: []string{CodeInvalidAmount}, msg: "currency column"},
 		{name: "amount scale", changes: map[string]string{"amount": "10.005"}, codes: []string{CodeAmountScale}, amountOK: true,
-			msg: `row 1, amount: "10.005" has 3 decimals but TRY allows 2; correct the amount (it is never rounded)`},
+			msg: `row 1 (line 2, ID E1), amount: "10.005" has 3 decimals but TRY allows 2; correct the amount (it is never rounded)`},
 		{name: "amount float artefact", changes: map[string]string{"amount": "0.30000000000000004"}, codes: []string{CodeAmountScale}, amountOK: true},
 		{name: "amount trailing zeros", changes: map[string]string{"amount": "10.500"}, amountOK: true, item: func(it *Item) { it.Amount = decimal.New(1050, -2) }},
 		{name: "amount plus sign", changes: map[string]string{"amount": "+7"}, amountOK: true, item: func(it *Item) { it.Amount = decimal.New(7, 0) }},
@@ -112,8 +112,10 @@ func TestRules(t *testing.T) {
 		{name: "name with a combining grapheme joiner", changes: map[string]string{"recipient_name": "Ay\u034fşe"}, codes: []string{CodeInvalidCharacter}, amountOK: true},
 		{name: "name with an emoji and a variation selector", changes: map[string]string{"recipient_name": "Ayşe \u2764\ufe0f"}, amountOK: true, item: func(it *Item) { it.RecipientName = "Ayşe \u2764\ufe0f" }},
 		{name: "description injection text kept", changes: map[string]string{"description": "=HYPERLINK(\"x\")"}, amountOK: true, item: func(it *Item) { it.Description = "=HYPERLINK(\"x\")" }},
-		{name: "id too long", changes: map[string]string{"item_external_id": strings.Repeat("x", 65)}, codes: []string{CodeFieldTooLong}, amountOK: true},
-		{name: "id with a tab", changes: map[string]string{"item_external_id": "a\tb"}, codes: []string{CodeInvalidCharacter}, amountOK: true},
+		{name: "id too long", changes: map[string]string{"item_external_id": strings.Repeat("x", 65)}, codes: []string{CodeFieldTooLong}, amountOK: true,
+			msg: `row 1 (line 2, ID "` + strings.Repeat("x", 40) + `"…), item_external_id: has 65 characters`},
+		{name: "id with a tab", changes: map[string]string{"item_external_id": "a\tb"}, codes: []string{CodeInvalidCharacter}, amountOK: true,
+			msg: `row 1 (line 2, ID "a\tb"), item_external_id: character 2 is a tab`},
 		{name: "id empty", changes: map[string]string{"item_external_id": ""}, amountOK: true, item: func(it *Item) { it.ItemExternalID = "" }},
 		{name: "non-withdrawable evet", changes: map[string]string{"non_withdrawable": "Evet"}, amountOK: true, item: func(it *Item) { it.NonWithdrawable = true }},
 		{name: "non-withdrawable DOĞRU", changes: map[string]string{"non_withdrawable": "DOĞRU"}, amountOK: true, item: func(it *Item) { it.NonWithdrawable = true }},
@@ -132,8 +134,9 @@ func TestRules(t *testing.T) {
 				t.Errorf("AmountOK = %v, want %v", rec.AmountOK, tc.amountOK)
 			}
 			for _, e := range rec.Errors {
-				if e.Row != 1 || !strings.HasPrefix(e.Message, "row 1, "+e.Column+": ") {
-					t.Errorf("error %+v does not name its row and column", e)
+				if e.Row != 1 || e.Line != 2 || e.Cell != "" || e.ItemExternalID != rec.Item.ItemExternalID ||
+					!strings.HasPrefix(e.Message, "row 1 (line 2") || !strings.Contains(e.Message, "), "+e.Column+": ") {
+					t.Errorf("error %+v does not name its row, line, ID and column", e)
 				}
 				if strings.Contains(e.Message, "0006100519786457841") {
 					t.Errorf("message shows the IBAN: %q", e.Message)
@@ -179,7 +182,7 @@ func TestDuplicateItemExternalIDs(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("codes %q, want %q", got, want)
 	}
-	if msg := recs[2].Errors[0].Message; !strings.Contains(msg, `"A" was already used in row 1`) {
+	if msg := recs[2].Errors[0].Message; !strings.HasPrefix(msg, `row 3 (line 4, ID A), item_external_id: "A" was already used in row 1 (line 2);`) {
 		t.Errorf("message %q", msg)
 	}
 	if msg := recs[7].Errors[0].Message; !strings.Contains(msg, "row 2") {
@@ -234,7 +237,7 @@ func TestDuplicatesAcrossBatchesAndGrowth(t *testing.T) {
 		case !dup && rec.Item.RecipientInfo != "+905321234567":
 			t.Fatalf("row %d: info %q not normalised", rec.Row, rec.Item.RecipientInfo)
 		case dup && (len(rec.Errors) != 1 || rec.Errors[0].Code != CodeDuplicateID ||
-			!strings.Contains(rec.Errors[0].Message, "already used in row "+itoa(first)+";")):
+			!strings.Contains(rec.Errors[0].Message, "already used in row "+itoa(first)+" (line "+itoa(first+1)+");")):
 			t.Fatalf("row %d: errors %v, want a duplicate of row %d", rec.Row, rec.Errors, first)
 		case dup && rec.Item.RecipientInfo != "0532 123 45 67":
 			t.Fatalf("row %d: a duplicate keeps the info as read, got %q", rec.Row, rec.Item.RecipientInfo)
@@ -294,7 +297,7 @@ func TestMaxAmount(t *testing.T) {
 					continue
 				}
 				e := rec.Errors[0]
-				for _, want := range []string{"row 1, amount", `"` + tc.amount + `"`, "10000000.00 " + cur, "split", "MAX_ITEM_AMOUNT"} {
+				for _, want := range []string{"row 1 (", "ID E1), amount", `"` + tc.amount + `"`, "10000000.00 " + cur, "split", "MAX_ITEM_AMOUNT"} {
 					if !strings.Contains(e.Message, want) {
 						t.Errorf("%s: message %q does not contain %q", name, e.Message, want)
 					}

@@ -73,8 +73,9 @@ type xlsxSource struct {
 type xlsxCell struct {
 	col     int
 	val     string
-	numeric bool
+	numeric bool // a number cell (no t, or t="n"): a double, as Excel writes it
 	long    bool // val is cut: the cell is longer than Options.MaxFieldBytes
+	formula bool // the cell has a formula (<f>); with an empty val, one without a saved result
 }
 
 // maxHeaderName is the longest header cell kept; no column name is nearly as long.
@@ -599,9 +600,9 @@ func (x *xlsxSource) close() error {
 	return err
 }
 
-func (x *xlsxSource) ref(line int, f field) string {
+func (x *xlsxSource) cell(line int, f field) string {
 	if col := x.hdr.fieldCol[f]; col >= 0 {
-		return " (cell " + colLetters(col) + strconv.Itoa(line) + ")"
+		return colLetters(col) + strconv.Itoa(line)
 	}
 	return ""
 }
@@ -628,11 +629,12 @@ func (x *xlsxSource) next(raw *rawRecord) error {
 		raw.row, raw.line, raw.has = row, sheetRow, x.hdr.has
 		for _, c := range x.cells {
 			f := x.hdr.colField[c.col] // readRow keeps the known columns only
-			raw.val[f], raw.numeric[f] = c.val, c.numeric
+			raw.val[f], raw.numeric[f], raw.double[f] = c.val, c.numeric, c.numeric
+			raw.noResult[f] = c.formula && c.val == ""
 			if c.long {
 				raw.bad[f] = true
-				raw.errs = append(raw.errs, RowError{Row: row, Column: f.String(), Code: CodeFieldTooLong, Message: fmt.Sprintf(
-					"row %d, %s (cell %s%d): is longer than %d bytes, the most one cell may hold; shorten it", row, f, colLetters(c.col), sheetRow, x.maxField)})
+				raw.errs = append(raw.errs, rawError{f, CodeFieldTooLong, fmt.Sprintf(
+					"is longer than %d bytes, the most one cell may hold; shorten it", x.maxField)})
 			}
 		}
 		return nil
@@ -714,6 +716,8 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 				x.text, x.long = x.text[:0], false
 			case "v":
 				capture = inCell
+			case "f":
+				cell.formula = cell.formula || inCell
 			case "is":
 				inIS = inCell
 			case "t":
@@ -764,6 +768,9 @@ func (x *xlsxSource) readRow() (sheetRow int, ok bool, err error) {
 // header is known, in a known column.
 func (x *xlsxSource) finishCell(c *xlsxCell, typ string, sheetRow int) error {
 	if len(x.text) == 0 {
+		if c.formula && x.headerRow > 0 && c.col < len(x.hdr.colField) && x.hdr.colField[c.col] != fNone {
+			x.cells = append(x.cells, *c) // kept empty, so that a message can say why
+		}
 		return nil
 	}
 	var shared string

@@ -129,7 +129,7 @@ func TestReconcileAndSecondApproveDuringAuth(t *testing.T) {
 		if _, err := r.pipeline().Reconcile(context.Background(), b.ID); err != nil {
 			t.Fatal(err)
 		}
-		if a, err := r.store.Approve(context.Background(), b.ID, "ayse", false, r.queue, r.topts); err != nil || !a.Repeated {
+		if a, err := r.store.Approve(context.Background(), b.ID, "ayse", batch.ApproveOptions{}, r.queue, r.topts); err != nil || !a.Repeated {
 			t.Fatalf("second approve = %+v, %v; want the first approval again", a, err)
 		}
 		b = r.waitFor(b.ID, 60*time.Second, "final", finalReported)

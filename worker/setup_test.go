@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"github.com/masspayout/masspayout/internal/logbuf"
 	"net/http/httptest"
 	"os"
@@ -167,7 +168,8 @@ func (r *rig) payroll(n, invalidEvery int, seed uint64) (string, payrollgen.Tota
 		r.t.Fatal(err)
 	}
 	defer f.Close()
-	tot, err := payrollgen.WriteCSV(f, payrollgen.Options{Rows: n, InvalidEvery: invalidEvery, Seed: seed})
+	// Files of different seeds are different payrolls: their rows carry different IDs.
+	tot, err := payrollgen.WriteCSV(f, payrollgen.Options{Rows: n, InvalidEvery: invalidEvery, Seed: seed, IDPrefix: fmt.Sprintf("s%d-", seed)})
 	if err != nil {
 		r.t.Fatal(err)
 	}

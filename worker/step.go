@@ -21,6 +21,7 @@ type Iyzico interface {
 	Retrieve(ctx context.Context, req iyzico.RetrieveRequest) (*iyzico.RetrieveResponse, error)
 	RetrieveAll(ctx context.Context, req iyzico.RetrieveRequest) (*iyzico.MassPayoutSummary, []iyzico.ItemDetail, error)
 	RetrieveItem(ctx context.Context, referenceCode string) (*iyzico.ItemResponse, error)
+	Balance(ctx context.Context) (*iyzico.BalanceResponse, error)
 }
 
 // Pipeline carries what the chunk steps share: the ledger, iyzico, the queue, task defaults and

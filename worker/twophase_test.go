@@ -28,7 +28,7 @@ func (r *rig) awaitingApproval(chunk int) (*batch.Batch, map[string]decimal.Deci
 
 func (r *rig) approve(id, who string) *batch.Approval {
 	r.t.Helper()
-	a, err := r.store.Approve(context.Background(), id, who, false, r.queue, r.topts)
+	a, err := r.store.Approve(context.Background(), id, who, batch.ApproveOptions{}, r.queue, r.topts)
 	if err != nil {
 		r.t.Fatalf("approve: %v", err)
 	}
@@ -121,14 +121,14 @@ func (r *rig) checkCommission(b *batch.Batch) {
 func TestFourEyesRefusal(t *testing.T) {
 	r := setup(t)
 	b, _ := r.awaitingApproval(100)
-	_, err := r.store.Approve(context.Background(), b.ID, "TESTER", true, r.queue, r.topts)
+	_, err := r.store.Approve(context.Background(), b.ID, "TESTER", batch.ApproveOptions{FourEyes: true}, r.queue, r.topts)
 	if !errors.Is(err, batch.ErrFourEyes) {
 		t.Fatalf("submitter approving with four-eyes = %v, want ErrFourEyes", err)
 	}
 	if got, _ := r.store.Get(context.Background(), b.ID); got.ApprovedBy != "" || got.Approvals != 0 || len(r.sandbox.Stats().AuthCalls) != 0 {
 		t.Fatalf("refused approval changed something: %+v", got)
 	}
-	if _, err := r.store.Approve(context.Background(), b.ID, "mehmet", true, r.queue, r.topts); err != nil {
+	if _, err := r.store.Approve(context.Background(), b.ID, "mehmet", batch.ApproveOptions{FourEyes: true}, r.queue, r.topts); err != nil {
 		t.Fatalf("another approver = %v", err)
 	}
 }
@@ -149,7 +149,7 @@ func TestCancelBeforeAuth(t *testing.T) {
 		if stats := r.sandbox.Stats(); stats.CancelCommits != b.ChunksTotal || len(stats.AuthCalls) != 0 {
 			t.Errorf("cancel commits %d for %d chunks, auth calls %v", stats.CancelCommits, b.ChunksTotal, stats.AuthCalls)
 		}
-		if _, err := r.store.Approve(context.Background(), b.ID, "ayse", false, r.queue, r.topts); !errors.Is(err, batch.ErrNotAwaitingApproval) {
+		if _, err := r.store.Approve(context.Background(), b.ID, "ayse", batch.ApproveOptions{}, r.queue, r.topts); !errors.Is(err, batch.ErrNotAwaitingApproval) {
 			t.Errorf("approve after cancel = %v", err)
 		}
 	})
@@ -304,4 +304,47 @@ func TestReconcileRequeuesLostInitTasks(t *testing.T) {
 			t.Errorf("%s: %d inits", ext, n)
 		}
 	}
+}
+
+// TestApproveChecksTheBalance: an approval the mass payout balance does not cover (the items plus
+// iyzico's commission, read back) is refused with the gap; --allow-insufficient approves anyway and
+// the audit list says so; a covering balance approves with the figures recorded.
+func TestApproveChecksTheBalance(t *testing.T) {
+	forDialects(t, func(t *testing.T, d rigOption) {
+		r := setup(t, d)
+		b, _ := r.awaitingApproval(100)
+		p := r.pipeline()
+		check := func(ctx context.Context, pend *batch.Pending) (*batch.BalanceCheck, error) {
+			return p.CheckBalance(ctx, b.ID, pend)
+		}
+		pend, err := r.store.Pending(context.Background(), b.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := check(context.Background(), pend)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Commission.Sign() <= 0 || c.CommissionEstimated || !c.Total.Equal(r.tot.ValidAmounts["TRY"]) {
+			t.Fatalf("check %+v; want the TRY total %s and iyzico's commission", c, r.tot.ValidAmounts["TRY"])
+		}
+		need := c.Total.Add(c.Commission)
+		r.sandbox.SetBalance(need.Sub(decimal.New(1, -2))) // one kuruş short
+		_, err = r.store.Approve(context.Background(), b.ID, "ayse", batch.ApproveOptions{CheckBalance: check}, r.queue, r.topts)
+		if !errors.Is(err, batch.ErrInsufficientBalance) || !strings.Contains(err.Error(), "short by 0.01 TRY") {
+			t.Fatalf("approve one kuruş short = %v, want ErrInsufficientBalance saying by how much", err)
+		}
+		if got, _ := r.store.Get(context.Background(), b.ID); got.Approvals != 0 {
+			t.Fatal("the refused approval was recorded")
+		}
+		a, err := r.store.Approve(context.Background(), b.ID, "ayse", batch.ApproveOptions{CheckBalance: check, AllowInsufficient: true, Comment: "top-up on its way"}, r.queue, r.topts)
+		if err != nil || !a.AllowedInsufficient || !strings.Contains(a.Balance, "short by 0.01 TRY") {
+			t.Fatalf("approve with allow-insufficient = %+v, %v", a, err)
+		}
+		log, _ := r.store.AuditLog(context.Background(), b.ID)
+		last := log[len(log)-1]
+		if !strings.Contains(last.Detail, "despite the insufficient balance") || !strings.Contains(last.Detail, "top-up on its way") {
+			t.Errorf("audit %q", last.Detail)
+		}
+	})
 }

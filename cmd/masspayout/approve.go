@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/user"
+	"strings"
 	"time"
 
 	"github.com/masspayout/masspayout/batch"
@@ -21,6 +22,8 @@ import (
 func cmdApprove(ctx context.Context, e env) error {
 	fs := newFlagSet(e, "approve", "approve [--as NAME] BATCH")
 	as := fs.String("as", "", "your name, recorded in the audit list and checked by the four-eyes rule (default: your OS user); not with APPROVAL_FOUR_EYES, where the token names you")
+	allow := fs.Bool("allow-insufficient", false, "approve although iyzico's mass payout balance does not cover the payouts and their commission (recorded in the audit list)")
+	comment := fs.String("comment", "", "a comment kept with the approval in the audit list")
 	args, err := parseInterleaved(fs, e.args)
 	if err != nil {
 		return err
@@ -37,19 +40,24 @@ func cmdApprove(ctx context.Context, e env) error {
 		if *as != "" {
 			return usageErrorf("approve: --as is not used with APPROVAL_FOUR_EYES=true: the approver is the person MASSPAYOUT_TOKEN names")
 		}
-		ap, err := approveOverHTTP(ctx, cfg, args[0])
+		ap, err := approveOverHTTP(ctx, cfg, args[0], *allow, *comment)
 		if err != nil {
 			return err
 		}
 		printApproval(e, args[0], ap)
 		return nil
 	}
-	a, err := newApp(ctx, e, appNeeds{}, "approve")
+	a, err := newApp(ctx, e, appNeeds{iyzico: true}, "approve")
 	if err != nil {
 		return err
 	}
 	defer a.close()
-	ap, err := a.store.Approve(ctx, args[0], identity(e, *as), false, a.queue, a.taskOptions())
+	p := a.pipeline()
+	o := batch.ApproveOptions{AllowInsufficient: *allow, Comment: *comment,
+		CheckBalance: func(ctx context.Context, pend *batch.Pending) (*batch.BalanceCheck, error) {
+			return p.CheckBalance(ctx, args[0], pend)
+		}}
+	ap, err := a.store.Approve(ctx, args[0], identity(e, *as), o, a.queue, a.taskOptions())
 	if err != nil {
 		return twoPhaseError(err)
 	}
@@ -66,22 +74,36 @@ func printApproval(e env, id string, ap *batch.Approval) {
 	}
 	fmt.Fprintf(e.stdout, "batch %s: approval %d by %s released %s (%d rows, %s) for payment; follow it with: masspayout status --watch %s\n",
 		id, ap.N, ap.Who, plural(len(ap.Chunks), "chunk"), ap.Rows, formatCurrencyAmounts(ap.Totals), id)
+	switch {
+	case ap.AllowedInsufficient:
+		fmt.Fprintf(e.stdout, "%s (approved anyway: --allow-insufficient)\n", ap.Balance)
+	case ap.Balance != "":
+		fmt.Fprintln(e.stdout, ap.Balance)
+	}
 }
 
 // approveOverHTTP approves batch id through serve's API with MASSPAYOUT_TOKEN.
-func approveOverHTTP(ctx context.Context, cfg *config.Config, id string) (*batch.Approval, error) {
+func approveOverHTTP(ctx context.Context, cfg *config.Config, id string, allow bool, comment string) (*batch.Approval, error) {
 	if cfg.MasspayoutURL == "" || cfg.MasspayoutToken.Reveal() == "" {
 		return nil, errors.New("APPROVAL_FOUR_EYES is on: approvals go through the HTTP API, so that the approver is the person a token names; " +
 			"set MASSPAYOUT_URL (the address of `masspayout serve`, e.g. http://127.0.0.1:8080) and MASSPAYOUT_TOKEN (your API token with role approve), or approve in the dashboard")
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.MasspayoutURL+"/v1/batches/"+url.PathEscape(id)+"/approve", nil)
+	form := url.Values{}
+	if allow {
+		form.Set("allow_insufficient", "true")
+	}
+	if comment != "" {
+		form.Set("comment", comment)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.MasspayoutURL+"/v1/batches/"+url.PathEscape(id)+"/approve", strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, withExit(exitUsage, fmt.Errorf("MASSPAYOUT_URL: %w", err))
 	}
 	req.Header.Set("Authorization", "Bearer "+cfg.MasspayoutToken.Reveal())
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	client := &http.Client{Transport: &http.Transport{Proxy: nil}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
 	if err != nil {

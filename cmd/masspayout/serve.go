@@ -19,7 +19,8 @@ import (
 
 // cmdServe runs the HTTP surface — the API, the batch dashboard, asynqmon at /monitoring/,
 // /metrics and the probes — on HTTP_ADDR until interrupted, then shuts down gracefully. It prints
-// "listening on http://ADDR" once bound. With SCHEDULE_FILE set, the dashboard also shows the
+// "listening on http://ADDR" once bound and logs the API's OpenAPI document's address
+// (http://ADDR/openapi.yaml). UI_LOCALE says how the dashboard writes amounts. With SCHEDULE_FILE set, the dashboard also shows the
 // scheduled runs at /schedules (an invalid file stops it, exit 2).
 //
 // With REDIS_URL unset it is the all-in-one development server: an embedded Redis, the built-in
@@ -77,6 +78,19 @@ func cmdServe(ctx context.Context, e env) error {
 		defer stop()
 		a.log.Info().Int("concurrency", a.cfg.WorkerConcurrency).Msg("all-in-one: workers running in this process")
 	}
+	// Approvals check iyzico's balance first, wherever iyzico is configured (the built-in sandbox
+	// only in the all-in-one server).
+	var checkBalance httpapi.BalanceChecker
+	if allInOne || !a.cfg.BuiltinSandbox() {
+		if a.iyzico == nil {
+			if err := a.connectIyzico(); err != nil {
+				return err
+			}
+		}
+		checkBalance = a.pipeline().CheckBalance
+	} else {
+		a.log.Warn().Msg("IYZICO_BASE_URL is not set: approvals in the dashboard and the API are not checked against iyzico's balance")
+	}
 	csrfKey, err := httpapi.LoadCSRFKey(ctx, a.rdb)
 	if err != nil {
 		return err
@@ -110,6 +124,7 @@ func cmdServe(ctx context.Context, e env) error {
 			MaxConcurrentUploads: a.cfg.MaxConcurrentUploads,
 		},
 		FourEyes:      a.cfg.ApprovalFourEyes,
+		CheckBalance:  checkBalance,
 		EmbeddedRedis: allInOne,
 		Monitor:       monitor,
 		Metrics:       metrics,
@@ -118,6 +133,7 @@ func cmdServe(ctx context.Context, e env) error {
 		ScheduleRuns:  scheduleRuns,
 		// The dashboard reloads as often as the workers look at iyzico, within 1s to 5s.
 		Refresh: min(max(a.cfg.PollInterval, time.Second), 5*time.Second),
+		Locale:  a.cfg.UILocale,
 	})
 	addr, limits, stopHTTP, err := serveHTTP(a.log, a.cfg.HTTPAddr, h, httpapi.ServerOptions{MaxConns: a.cfg.HTTPMaxConns, MinBodyRate: a.cfg.UploadMinRate})
 	if err != nil {
@@ -126,7 +142,8 @@ func cmdServe(ctx context.Context, e env) error {
 	fmt.Fprintf(e.stdout, "listening on http://%s\n", addr)
 	a.log.Info().Str("addr", addr).Bool("all_in_one", allInOne).Int("max_conns", limits.MaxConns).
 		Int("max_concurrent_uploads", a.cfg.MaxConcurrentUploads).Int64("upload_min_rate", limits.MinBodyRate).
-		Msg("serving the API, the dashboard (/), asynqmon (/monitoring/) and /metrics")
+		Str("openapi", "http://"+addr+httpapi.OpenAPIPath).
+		Msg("serving the API (described at " + httpapi.OpenAPIPath + "), the dashboard (/), asynqmon (/monitoring/) and /metrics")
 	<-ctx.Done()
 	a.log.Info().Msg("shutting down")
 	stopHTTP()

@@ -385,20 +385,14 @@ func TestServeBrowser(t *testing.T) {
 	s.waitBatch("browser-1", bearer("tok-rdr-1f9a-3e2d1c"), "AWAITING_APPROVAL")
 
 	downloads := t.TempDir()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 1000),
+	// Screenshots of every page the test visits, kept in MASSPAYOUT_SCREENSHOTS when set.
+	shots := os.Getenv("MASSPAYOUT_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	} else if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(chromium, t.TempDir())...)
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
@@ -407,7 +401,7 @@ func TestServeBrowser(t *testing.T) {
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(bctx, 90*time.Second)
+	ctx, cancel := context.WithTimeout(bctx, 150*time.Second)
 	defer cancel()
 
 	// The approver logs in to the dashboard with the token's name and the token: the browser
@@ -441,8 +435,24 @@ func TestServeBrowser(t *testing.T) {
 	if err != nil || status != "AWAITING_APPROVAL" {
 		t.Fatalf("batch page shows %q (%v), want AWAITING_APPROVAL", status, err)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("approve"))); err != nil {
+	// The approve button opens the approval page: what would be released, and a typed
+	// confirmation (the batch ID) before anything moves.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.ID("approve")),
+		chromedp.WaitVisible(chromedp.ID("confirm")),
+	); err != nil {
 		t.Fatalf("approve button: %v", err)
+	}
+	rows, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("approve-rows")))
+	if err != nil || strings.TrimSpace(rows) == "" || strings.TrimSpace(rows) == "0" {
+		t.Fatalf("approval page shows %q rows (%v)", rows, err)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("confirm"), "browser-1"),
+		chromedp.Click(chromedp.ID("approve")),
+		chromedp.WaitVisible(chromedp.ID("batch-status")),
+	); err != nil {
+		t.Fatalf("confirm the approval: %v", err)
 	}
 	// The page reloads itself while the batch moves, until its final status.
 	deadline := time.Now().Add(60 * time.Second)
@@ -459,15 +469,15 @@ func TestServeBrowser(t *testing.T) {
 	if err != nil || !strings.HasPrefix(approvedBy, "apr") {
 		t.Errorf("approved by %q (%v), want apr", approvedBy, err)
 	}
-	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
+	// Amounts in tr-TR's way (UI_LOCALE's default), times in Europe/Istanbul.
+	paid, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("paid")))
+	if err != nil || !regexp.MustCompile(`\d,\d\d TL`).MatchString(paid) {
+		t.Errorf("the paid table shows %q (%v), want amounts like 1.234,56 TL", paid, err)
 	}
-	shotPath := filepath.Join(t.TempDir(), "dashboard.png")
-	if err := os.WriteFile(shotPath, shot, 0o644); err != nil {
-		t.Fatal(err)
+	if facts, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`dl.facts`))); err != nil || !strings.Contains(facts, "+03:00") || !strings.Contains(facts, "Commission") {
+		t.Errorf("the batch's facts show %q (%v), want Istanbul times and the commission", facts, err)
 	}
-	t.Logf("screenshot: %s (%d bytes)", shotPath, len(shot))
+	shot := screenshot(t, ctx, shots, "batch-completed")
 	if keep := os.Getenv("MASSPAYOUT_SCREENSHOT"); keep != "" {
 		os.WriteFile(keep, shot, 0o644)
 	}
@@ -515,9 +525,165 @@ func TestServeBrowser(t *testing.T) {
 	if err != nil || !strings.Contains(next, "period 20") || !strings.Contains(next, "+03:00") {
 		t.Errorf("payroll's next run shows %q (%v)", next, err)
 	}
+
+	// A payroll clerk (the submit token) uploads in a browser of their own (its own login): a
+	// file with bad rows is validated and every problem shown before anything is submitted; the
+	// corrected file is submitted from the page.
+	cctx := browserSession(t, chromium, 60*time.Second)
+	clerk := strings.Replace(s.base, "http://", "http://sub:tok-sub-4d1e-9f8e7d@", 1)
+	bad, _ := writePayroll(t, 12, 5, 23) // rows 5 and 10 break a rule each
+	if err := chromedp.Do(cctx,
+		chromedp.Navigate(clerk+"/upload"),
+		chromedp.WaitVisible(chromedp.ID("upload-form")),
+	); err != nil {
+		t.Fatalf("upload page: %v\n%s", err, tail(s.stderr.String(), 2000))
+	}
+	screenshot(t, cctx, shots, "upload")
+	if err := chromedp.Do(cctx,
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{bad}),
+		chromedp.Click(chromedp.ID("validate")),
+		chromedp.WaitVisible(chromedp.ID("problems")),
+	); err != nil {
+		t.Fatalf("validate a file with bad rows: %v\n%s", err, tail(s.stderr.String(), 2000))
+	}
+	problems, err := chromedp.Run(cctx, chromedp.Text(chromedp.ID("problems")))
+	if err != nil || !regexp.MustCompile(`(?m)^\s*5\s+\w+\s+[A-Z_]+\s+row 5\b`).MatchString(problems) || !regexp.MustCompile(`(?m)^\s*10\s+\w*\s*[A-Z_]+\s+row 10\b`).MatchString(problems) {
+		t.Errorf("the problems table shows %q (%v), want rows 5 and 10 with column, code and message", problems, err)
+	}
+	summary, _ := chromedp.Run(cctx, chromedp.Text(chromedp.ID("validation-summary")))
+	if !strings.Contains(summary, "2 of 12 rows are invalid") {
+		t.Errorf("the validation summary says %q", summary)
+	}
+	screenshot(t, cctx, shots, "upload-problems")
+	good, _ := writePayroll(t, 15, 0, 29)
+	content, _ := os.ReadFile(good)
+	good = filepath.Join(t.TempDir(), "kasim-2026.csv")
+	os.WriteFile(good, bytes.ReplaceAll(content, []byte("\nemp-"), []byte("\nkasim-")), 0o644)
+	if err := chromedp.Do(cctx,
+		chromedp.Click(chromedp.ID("upload-again")),
+		chromedp.WaitVisible(chromedp.ID("upload-form")),
+		chromedp.SetUploadFiles(chromedp.ID("file"), []string{good}),
+		chromedp.Click(chromedp.ID("validate")),
+		chromedp.WaitVisible(chromedp.ID("submit-form")),
+	); err != nil {
+		t.Fatalf("validate the corrected file: %v", err)
+	}
+	summary, _ = chromedp.Run(cctx, chromedp.Text(chromedp.ID("validation-summary")))
+	if !strings.Contains(summary, "All 15 rows are valid") {
+		t.Errorf("the corrected file's summary says %q", summary)
+	}
+	screenshot(t, cctx, shots, "upload-valid")
+	if err := chromedp.Do(cctx,
+		chromedp.SendKeys(chromedp.ID("batch-id"), "kasim-2026"),
+		chromedp.Click(chromedp.ID("submit")),
+		chromedp.WaitVisible(chromedp.ID("batch-status")),
+	); err != nil {
+		t.Fatalf("submit from the page: %v\n%s", err, tail(s.stderr.String(), 2000))
+	}
+	if landed, err := chromedp.Run(cctx, chromedp.Location()); err != nil || !strings.HasSuffix(landed, "/batches/kasim-2026") {
+		t.Errorf("Submit went to %s, want the batch's page", landed)
+	}
+	uploaded := s.waitBatch("kasim-2026", bearer("tok-rdr-1f9a-3e2d1c"), "AWAITING_APPROVAL")
+	if uploaded.Rows != 15 {
+		t.Errorf("the uploaded batch has %d rows, want 15", uploaded.Rows)
+	}
+	// The page reloads itself until the batch awaits approval, then holds still.
+	deadline = time.Now().Add(30 * time.Second)
+	for status = ""; status != "AWAITING_APPROVAL"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the uploaded batch's page still shows %s", status)
+		}
+		time.Sleep(200 * time.Millisecond)
+		if status, err = chromedp.Run(cctx, chromedp.Text(chromedp.ID("batch-status"))); err != nil {
+			t.Fatalf("read status: %v", err)
+		}
+	}
+	reloads, err := chromedp.Run(cctx, chromedp.Evaluate[bool](`document.querySelector('meta[http-equiv="refresh"]') !== null`))
+	if err != nil || reloads {
+		t.Errorf("the page of a batch awaiting approval reloads itself (%v)", err)
+	}
+	screenshot(t, cctx, shots, "batch-awaiting-approval")
+
+	// The approver filters the list: by status, then by an item ID of the uploaded file.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(login+"/"),
+		chromedp.WaitVisible(chromedp.ID("filter")),
+		chromedp.SetValue(chromedp.ID("filter-status"), "AWAITING_APPROVAL"),
+		chromedp.Click(chromedp.ID("filter-apply")),
+		chromedp.WaitVisible(chromedp.ID("filter-clear")), // on the filtered page only
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/batches/kasim-2026"]`)),
+	); err != nil {
+		t.Fatalf("filter the list by status: %v", err)
+	}
+	listText, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.batches`)))
+	if err != nil || strings.Contains(listText, "browser-1") || !strings.Contains(listText, "kasim-2026") || !strings.Contains(listText, " TL") {
+		t.Errorf("the list filtered by AWAITING_APPROVAL shows %q (%v)", listText, err)
+	}
+	screenshot(t, ctx, shots, "list-filtered")
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("filter-status"), ""),
+		chromedp.SendKeys(chromedp.ID("filter-q"), "kasim-7"),
+		chromedp.Click(chromedp.ID("filter-apply")),
+		chromedp.WaitVisible(chromedp.ID("items-since")), // with a search only
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/batches/kasim-2026"]`)),
+	); err != nil {
+		t.Fatalf("search the list by item ID: %v", err)
+	}
+	if listText, err = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`table.batches`))); err != nil || strings.Contains(listText, "browser-1") {
+		t.Errorf("the list searched for item kasim-7 shows %q (%v)", listText, err)
+	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("browser test ran out of time")
 	}
+}
+
+// chromiumOptions are TestServeBrowser's headless Chromium settings, with its profile in dir.
+func chromiumOptions(chromium, dir string) []chromedp.ExecAllocatorOption {
+	return []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(1200, 1000),
+	}
+}
+
+// browserSession starts another headless Chromium for TestServeBrowser (its own profile, so its
+// own basic-auth login) and returns a context bounded by timeout; it ends with the test.
+func browserSession(t *testing.T, chromium string, timeout time.Duration) context.Context {
+	t.Helper()
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(chromium, t.TempDir())...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, timeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// screenshot saves a full-page PNG of ctx's page as dir/name.png for TestServeBrowser, logs its
+// path and returns it.
+func screenshot(t *testing.T, ctx context.Context, dir, name string) []byte {
+	t.Helper()
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
+	return shot
 }
 
 // TestServeStalledUploads is the attack of issue 11 on "masspayout serve": thousands of

@@ -9,11 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"sort"
 	"strings"
-
-	"github.com/shopspring/decimal"
 
 	"github.com/masspayout/masspayout/config"
 	"github.com/masspayout/masspayout/iyzico"
@@ -26,7 +22,7 @@ import (
 func cmdValidate(ctx context.Context, e env) error {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	jsonOut := fs.Bool("json", false, `print one JSON object per problem ({"row","column","code","message"}), then a {"summary": …} object`)
+	jsonOut := fs.Bool("json", false, `print one JSON object per problem ({"row","column","code","message"} and, where known, "line", "cell", "item_external_id"), then a {"summary": …} object`)
 	decimalComma := fs.Bool("decimal-comma", false, "amounts use a decimal comma, like 1.234,56 (Turkish Excel exports)")
 	format := fs.String("format", "", "csv, jsonl, json or xlsx (default: from the file name's extension)")
 	currencies := fs.String("currencies", strings.Join(payoutfile.DefaultCurrencies(), ","), "comma-separated currencies to accept")
@@ -36,6 +32,8 @@ func cmdValidate(ctx context.Context, e env) error {
 			"Checks every row of FILE (CSV, JSON Lines, JSON or XLSX; - reads standard input and needs\n"+
 			"--format) without submitting anything, prints every problem and a summary. Amounts above\n"+
 			"MAX_ITEM_AMOUNT (default 10000000.00) are rejected with AMOUNT_TOO_LARGE, as on submission.\n"+
+			"Problems name the row, its line (CSV) or cell (XLSX) and its item_external_id. Valid rows\n"+
+			"paying one recipient more than once are listed as warnings, which do not change the exit status.\n"+
 			"Exit status: 0 all rows valid, 1 some rows invalid, 2 the file cannot be read.\n\nflags:\n")
 		fs.SetOutput(w)
 		fs.PrintDefaults()
@@ -104,41 +102,21 @@ func cmdValidate(ctx context.Context, e env) error {
 	if *jsonOut {
 		p = newJSONProblems(out)
 	}
-	sum := newValidateSummary(name, opts.Format)
-
-	r, err := payoutfile.NewReader(in, opts)
+	// payoutfile.Validate is the dry run the API's POST /v1/validations runs too.
+	sum, err := payoutfile.Validate(ctx, in, opts, p.problem)
+	sum.File = name
+	if sum.FileError != nil || (err != nil && !errors.Is(err, ctx.Err())) {
+		return fileError(p, out, sum, err)
+	}
 	if err != nil {
-		return sum.fileError(p, out, name, err)
+		return err
 	}
-	defer r.Close()
-	for n := 0; ; n++ {
-		if n%4096 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-		rec, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			sum.warnings = r.Warnings()
-			return sum.fileError(p, out, name, err)
-		}
-		sum.add(&rec)
-		for _, re := range rec.Errors {
-			p.problem(re)
-		}
-	}
-	sum.warnings = r.Warnings()
-	sum.defaults = r.Defaults()
-	if pp := sum.defaults.Purpose; pp != "" && !slices.Contains(iyzico.Purposes, pp) {
-		sum.warnings = append(sum.warnings, fmt.Sprintf("purpose %q is not one iyzico accepts (%s); a submission of this file will be refused",
-			pp, strings.Join(iyzico.Purposes, ", ")))
-	}
+	sum.WarnPurpose(iyzico.Purposes)
 	p.summary(sum)
 	if err := out.Flush(); err != nil {
 		return fmt.Errorf("validate: write output: %w", err)
 	}
-	if sum.rejected > 0 {
+	if sum.Rejected > 0 {
 		return silentExit(exitFailed)
 	}
 	return nil
@@ -162,113 +140,24 @@ func validateArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// validateSummary accumulates what validate reports at the end.
-type validateSummary struct {
-	file, format     string
-	rows, valid      int
-	rejected         int
-	byCode           map[string]int // rows rejected with each code
-	totals           map[string]*currencyTotal
-	rejectedNoAmount int // rejected rows whose amount or currency could not be read
-	warnings         []string
-	defaults         payoutfile.BatchDefaults // JSON files only
-	fileErr          *payoutfile.FileError
-}
-
-type currencyTotal struct {
-	validRows, rejectedRows int
-	valid, rejected         decimal.Decimal
-}
-
-func newValidateSummary(file string, f payoutfile.Format) *validateSummary {
-	return &validateSummary{file: file, format: string(f), byCode: map[string]int{}, totals: map[string]*currencyTotal{}}
-}
-
-func (s *validateSummary) total(cur string) *currencyTotal {
-	t := s.totals[cur]
-	if t == nil {
-		t = &currencyTotal{}
-		s.totals[cur] = t
-	}
-	return t
-}
-
-func (s *validateSummary) add(rec *payoutfile.Record) {
-	s.rows++
-	it := &rec.Item
-	if rec.Valid() {
-		s.valid++
-		t := s.total(it.Currency)
-		t.validRows++
-		t.valid = t.valid.Add(it.Amount)
-		return
-	}
-	s.rejected++
-	seen := map[string]bool{}
-	for _, e := range rec.Errors {
-		if !seen[e.Code] {
-			seen[e.Code] = true
-			s.byCode[e.Code]++
-		}
-	}
-	if !rec.AmountOK || it.Currency == "" {
-		s.rejectedNoAmount++
-		return
-	}
-	t := s.total(it.Currency)
-	t.rejectedRows++
-	t.rejected = t.rejected.Add(it.Amount)
-}
-
-// fileError reports a file-level error and returns it with exit status 2.
-func (s *validateSummary) fileError(p problemPrinter, out *bufio.Writer, name string, err error) error {
-	var fe *payoutfile.FileError
-	if !errors.As(err, &fe) {
+// fileError reports a file-level error (or an I/O error) and returns it with exit status 2.
+func fileError(p problemPrinter, out *bufio.Writer, s *payoutfile.Report, err error) error {
+	fe := s.FileError
+	if fe == nil {
 		out.Flush()
-		return withExit(exitUsage, fmt.Errorf("validate %s: %w", name, err))
+		return withExit(exitUsage, fmt.Errorf("validate %s: %w", s.File, err))
 	}
-	s.fileErr = fe
 	p.fileError(fe)
 	p.summary(s)
 	out.Flush()
-	return withExit(exitUsage, fmt.Errorf("validate %s: %s [%s]", name, fe.Message, fe.Code))
-}
-
-func (s *validateSummary) currencies() []string {
-	curs := make([]string, 0, len(s.totals))
-	for c := range s.totals {
-		curs = append(curs, c)
-	}
-	sort.Strings(curs)
-	return curs
-}
-
-func (s *validateSummary) codes() []string {
-	codes := make([]string, 0, len(s.byCode))
-	for c := range s.byCode {
-		codes = append(codes, c)
-	}
-	sort.Strings(codes)
-	return codes
-}
-
-// exactAmount formats d with the currency's decimals, or more when d has more: never rounded.
-func exactAmount(d decimal.Decimal, cur string) string {
-	scale, ok := payoutfile.MinorUnits(cur)
-	if !ok {
-		scale = 2
-	}
-	if -d.Exponent() > scale {
-		scale = -d.Exponent()
-	}
-	return d.StringFixed(scale)
+	return withExit(exitUsage, fmt.Errorf("validate %s: %s [%s]", s.File, fe.Message, fe.Code))
 }
 
 // problemPrinter writes problems as they are found and the summary at the end.
 type problemPrinter interface {
 	problem(payoutfile.RowError)
 	fileError(*payoutfile.FileError)
-	summary(*validateSummary)
+	summary(*payoutfile.Report)
 }
 
 type textProblems struct {
@@ -282,60 +171,65 @@ func (t *textProblems) problem(e payoutfile.RowError) {
 // fileError prints nothing: the message goes to standard error as the command's error.
 func (t *textProblems) fileError(*payoutfile.FileError) {}
 
-func (t *textProblems) summary(s *validateSummary) {
+func (t *textProblems) summary(s *payoutfile.Report) {
 	w := t.w
-	if s.rows > 0 || s.fileErr == nil {
-		fmt.Fprintf(w, "\n%s (%s): %s, %d valid, %d rejected\n", s.file, s.format, plural(s.rows, "row"), s.valid, s.rejected)
+	if s.Rows > 0 || s.FileError == nil {
+		fmt.Fprintf(w, "\n%s (%s): %s, %d valid, %d rejected\n", s.File, s.Format, plural(s.Rows, "row"), s.Valid, s.Rejected)
 	}
-	if d := s.defaults; d != (payoutfile.BatchDefaults{}) {
+	if d := s.Defaults; d != (payoutfile.BatchDefaults{}) {
 		fmt.Fprintf(w, "batch fields: externalId %q, conversationId %q, purpose %q\n", d.ExternalID, d.ConversationID, d.Purpose)
 	}
-	if len(s.byCode) > 0 {
+	if len(s.RejectedByCode) > 0 {
 		fmt.Fprintln(w, "rejected rows by problem:")
-		for _, c := range s.codes() {
-			fmt.Fprintf(w, "  %-28s %d\n", c, s.byCode[c])
+		for _, c := range s.Codes() {
+			fmt.Fprintf(w, "  %-28s %d\n", c, s.RejectedByCode[c])
 		}
 	}
-	if len(s.totals) > 0 {
-		fmt.Fprintln(w, "amounts:")
-		for _, c := range s.currencies() {
-			tot := s.totals[c]
-			var parts []string
-			if tot.validRows > 0 {
-				parts = append(parts, fmt.Sprintf("valid %s (%s)", exactAmount(tot.valid, c), plural(tot.validRows, "row")))
-			}
-			if tot.rejectedRows > 0 {
-				parts = append(parts, fmt.Sprintf("rejected %s (%s)", exactAmount(tot.rejected, c), plural(tot.rejectedRows, "row")))
-			}
-			fmt.Fprintf(w, "  %-4s %s\n", c, strings.Join(parts, ", "))
+	// The payable total holds the valid rows alone; rejected rows' amounts, in whatever currency
+	// they name, are listed apart and never added to it.
+	var payable, rejected []string
+	for _, c := range s.Currencies() {
+		tot := s.Totals[c]
+		if tot.ValidRows > 0 {
+			payable = append(payable, fmt.Sprintf("  %-4s %s (%s)", c, payoutfile.ExactAmount(tot.Valid, c), plural(tot.ValidRows, "row")))
+		}
+		if tot.RejectedRows > 0 {
+			rejected = append(rejected, fmt.Sprintf("  %-4s %s (%s)", c, payoutfile.ExactAmount(tot.Rejected, c), plural(tot.RejectedRows, "row")))
 		}
 	}
-	if s.rejectedNoAmount > 0 {
-		fmt.Fprintf(w, "  %s without a readable amount or currency, in no total\n", plural(s.rejectedNoAmount, "rejected row"))
+	if s.Rows > 0 {
+		if len(payable) == 0 {
+			fmt.Fprintln(w, "payable total (valid rows): nothing")
+		} else {
+			fmt.Fprintln(w, "payable total (valid rows):")
+			fmt.Fprintln(w, strings.Join(payable, "\n"))
+		}
 	}
-	for _, warning := range s.warnings {
+	if len(rejected) > 0 || s.RejectedWithoutAmount > 0 {
+		fmt.Fprintln(w, "rejected rows, not payable and not in the total above:")
+		if len(rejected) > 0 {
+			fmt.Fprintln(w, strings.Join(rejected, "\n"))
+		}
+	}
+	if s.RejectedWithoutAmount > 0 {
+		fmt.Fprintf(w, "  %s without a readable amount or currency\n", plural(s.RejectedWithoutAmount, "rejected row"))
+	}
+	for _, warning := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
 	switch {
-	case s.fileErr != nil && s.rows > 0:
-		fmt.Fprintf(w, "stopped: the file cannot be read past row %d (%s); fix that first\n", s.rows, s.fileErr.Code)
-	case s.fileErr != nil:
-	case s.rejected == 0 && s.rows == 1:
+	case s.FileError != nil && s.Rows > 0:
+		fmt.Fprintf(w, "stopped: the file cannot be read past row %d (%s); fix that first\n", s.Rows, s.FileError.Code)
+	case s.FileError != nil:
+	case s.Rejected == 0 && s.Rows == 1:
 		fmt.Fprintln(w, "the row is valid")
-	case s.rejected == 0:
-		fmt.Fprintf(w, "all %d rows are valid\n", s.rows)
-	case s.rejected == 1:
+	case s.Rejected == 0:
+		fmt.Fprintf(w, "all %d rows are valid\n", s.Rows)
+	case s.Rejected == 1:
 		fmt.Fprintln(w, "1 row is invalid: fix it in the file and run validate again")
 	default:
-		fmt.Fprintf(w, "%d rows are invalid: fix them in the file and run validate again\n", s.rejected)
+		fmt.Fprintf(w, "%d rows are invalid: fix them in the file and run validate again\n", s.Rejected)
 	}
-}
-
-// batchFields are a JSON file's batch-level values in the --json summary.
-type batchFields struct {
-	ExternalID     string `json:"externalId"`
-	ConversationID string `json:"conversationId"`
-	Purpose        string `json:"purpose"`
 }
 
 type jsonProblems struct {
@@ -348,57 +242,16 @@ func newJSONProblems(w io.Writer) *jsonProblems {
 	return &jsonProblems{enc: enc}
 }
 
-func (j *jsonProblems) problem(e payoutfile.RowError) {
-	j.enc.Encode(struct {
-		Row     int    `json:"row"`
-		Column  string `json:"column"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}{e.Row, e.Column, e.Code, e.Message})
-}
+func (j *jsonProblems) problem(e payoutfile.RowError) { j.enc.Encode(payoutfile.ProblemOf(e)) }
 
 // fileError prints the file's problem as one more problem object.
-func (j *jsonProblems) fileError(fe *payoutfile.FileError) {
-	j.problem(payoutfile.RowError{Row: fe.Row, Code: fe.Code, Message: fe.Message})
-}
+func (j *jsonProblems) fileError(fe *payoutfile.FileError) { j.enc.Encode(payoutfile.FileProblem(fe)) }
 
-func (j *jsonProblems) summary(s *validateSummary) {
-	type total struct {
-		ValidRows      int         `json:"valid_rows"`
-		ValidAmount    json.Number `json:"valid_amount"`
-		RejectedRows   int         `json:"rejected_rows"`
-		RejectedAmount json.Number `json:"rejected_amount"`
-	}
-	type summary struct {
-		File                  string           `json:"file"`
-		Format                string           `json:"format"`
-		Rows                  int              `json:"rows"`
-		Valid                 int              `json:"valid"`
-		Rejected              int              `json:"rejected"`
-		RejectedByCode        map[string]int   `json:"rejected_by_code"`
-		Totals                map[string]total `json:"totals"`
-		RejectedWithoutAmount int              `json:"rejected_without_amount"`
-		Warnings              []string         `json:"warnings"`
-		Batch                 *batchFields     `json:"batch,omitempty"`
-		FileError             string           `json:"file_error,omitempty"`
-	}
-	out := summary{File: s.file, Format: s.format, Rows: s.rows, Valid: s.valid, Rejected: s.rejected,
-		RejectedByCode: s.byCode, Totals: map[string]total{}, RejectedWithoutAmount: s.rejectedNoAmount, Warnings: s.warnings}
-	if out.Warnings == nil {
-		out.Warnings = []string{}
-	}
-	for c, t := range s.totals {
-		out.Totals[c] = total{t.validRows, json.Number(exactAmount(t.valid, c)), t.rejectedRows, json.Number(exactAmount(t.rejected, c))}
-	}
-	if d := s.defaults; d != (payoutfile.BatchDefaults{}) {
-		out.Batch = &batchFields{d.ExternalID, d.ConversationID, d.Purpose}
-	}
-	if s.fileErr != nil {
-		out.FileError = s.fileErr.Code
-	}
+// summary prints {"summary": …}: payoutfile.Report's JSON form.
+func (j *jsonProblems) summary(s *payoutfile.Report) {
 	j.enc.Encode(struct {
-		Summary summary `json:"summary"`
-	}{out})
+		Summary *payoutfile.Report `json:"summary"`
+	}{s})
 }
 
 // plural writes n and noun, adding "s" unless n is 1.

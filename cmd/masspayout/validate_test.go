@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -97,8 +98,25 @@ func validateInputs() map[string][]byte {
 		}, payoutfiletest.XLSXOptions{}),
 		"rules.xlsx": payoutfiletest.XLSX([][]payoutfiletest.Cell{
 			payoutfiletest.Strings("item_external_id", "recipient_type", "recipient_info", "amount", "currency"),
+			// 1234.5599999999999 is how Excel saves 1234.56: accepted; the phone is not.
 			{payoutfiletest.S("X1"), payoutfiletest.S("PHONE"), payoutfiletest.N("5321234567"), payoutfiletest.N("1234.5599999999999"), payoutfiletest.S("TRY")},
+			{payoutfiletest.S("X2"), payoutfiletest.S("MEMBER_ID"), payoutfiletest.N("2228853"), payoutfiletest.N("10.005"), payoutfiletest.S("TRY")},
+			{payoutfiletest.S("X3"), payoutfiletest.S("MEMBER_ID"), payoutfiletest.N("2228854"), payoutfiletest.S("82436.039999999994"), payoutfiletest.S("TRY")},
 		}, payoutfiletest.XLSXOptions{}),
+		"formulas.xlsx": formulaWorkbook(),
+		// The same recipients in several valid rows: warnings, exit 0.
+		"repeats.csv": []byte(header +
+			"R1,IBAN,TR33 0006 1005 1978 6457 8413 26,Ayşe Yılmaz,100.00,TRY,Ocak maaşı,\n" +
+			"R2,IBAN,TR330006100519786457841326,Ayşe Yılmaz,50,TRY,Prim,\n" +
+			"R3,PHONE,0532 123 45 67,,10,TRY,,\n" +
+			"R4,PHONE,+905321234567,,10,TRY,,\n" +
+			"R5,iban,tr330006100519786457841326,Ayşe Yılmaz,25,USD,,\n"),
+		// Rejected rows in currencies that are not accepted or with too many decimals, beside valid ones.
+		"totals.csv": []byte(header +
+			"T1,MEMBER_ID,2228853,,1000.00,TRY,,\n" +
+			"T2,MEMBER_ID,2228854,,417312.10,GBP,,\n" +
+			"T3,MEMBER_ID,2228855,,119499.805,USD,,\n" +
+			"T4,MEMBER_ID,2228856,,20.50,USD,,\n"),
 		"bomb.xlsx":           payoutfiletest.LyingZip("xl/worksheets/sheet1.xml", 1<<40),
 		"many_entries.xlsx":   payoutfiletest.ManyEntries(5000),
 		"not_a_workbook.xlsx": []byte(header + "V1,MEMBER_ID,1,,1,TRY,,\n"),
@@ -115,6 +133,25 @@ func validateInputs() map[string][]byte {
 		"broken.json":         []byte(`{"items": [{"recipientType": "MEMBER_ID", "recipientInfo": "1", "amount": {"value": 1, "currency": "TRY"}}, {"recipientType": }]}`),
 		"payroll.xls":         []byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
 	}
+}
+
+// formulaWorkbook is a payroll as Excel and LibreOffice save one: amounts computed by formulas,
+// whose cached results are the doubles Excel writes with 17 digits (82436.039999999994 for a cell
+// showing 82436.04), a percentage and a date in other columns, identity numbers stored as numbers.
+func formulaWorkbook() []byte {
+	pt := payoutfiletest.S
+	date := payoutfiletest.Cell{Text: "46053", Kind: payoutfiletest.Number, Style: payoutfiletest.StyleDate}
+	rate := payoutfiletest.Cell{Text: "0.18", Kind: payoutfiletest.Number, Style: payoutfiletest.StylePercent}
+	return payoutfiletest.XLSX([][]payoutfiletest.Cell{
+		payoutfiletest.Strings("item_external_id", "recipient_type", "recipient_info", "recipient_name", "gross", "rate", "amount", "currency", "pay_date"),
+		{pt("E-1001"), pt("IBAN"), pt("TR330006100519786457841326"), pt("Ayşe Yılmaz"), payoutfiletest.N("69861.05"), rate,
+			payoutfiletest.F("ROUND(E2*(1+F2),2)", "82436.039999999994"), pt("TRY"), date},
+		// The value of the issue: 82436.04 computed by a formula, saved with 16 digits.
+		{pt("E-1002"), pt("IDENTITY_NUMBER"), payoutfiletest.N("17291716060"), {}, payoutfiletest.N("69861.05"), rate,
+			payoutfiletest.Cell{Text: "82436.03999999999", Kind: payoutfiletest.Number, Formula: "E3*(1+F3)", LibreOffice: true}, pt("TRY"), date},
+		{pt("E-1003"), pt("PHONE"), pt("05321234567"), {}, payoutfiletest.N("0.1"), rate, payoutfiletest.F("E4+0.2", "0.30000000000000004"), pt("TRY"), date},
+		{pt("E-1004"), pt("MEMBER_ID"), payoutfiletest.N("2228853"), {}, payoutfiletest.N("1"), rate, payoutfiletest.F("E5+2^-52", "1.0000000000000002"), pt("TRY"), date},
+	}, payoutfiletest.XLSXOptions{})
 }
 
 // runValidate runs "masspayout validate args..." and returns stdout, the error and its exit code.
@@ -160,29 +197,48 @@ func TestValidateCommand(t *testing.T) {
 		golden string   // compare stdout with testdata/validate/<golden>
 	}{
 		{name: "valid csv", args: []string{"valid.csv"}, code: 0,
-			stdout: []string{"5 rows, 5 valid, 0 rejected", "TRY  valid 2675.75 (3 rows)", "USD  valid 10.00 (1 row)", "EUR  valid 1.50 (1 row)", "all 5 rows are valid"}},
+			stdout: []string{"5 rows, 5 valid, 0 rejected", "payable total (valid rows):\n  EUR  1.50 (1 row)\n  TRY  2675.75 (3 rows)\n  USD  10.00 (1 row)\n", "all 5 rows are valid"}},
 		{name: "every rule", args: []string{"rules.csv"}, code: 1, golden: "rules.csv.golden"},
 		{name: "every rule, json", args: []string{"--json", "rules.csv"}, code: 1, golden: "rules.csv.json.golden"},
 		{name: "turkish export", args: []string{"turkish.csv", "--decimal-comma"}, code: 0,
-			stdout: []string{"3 rows, 3 valid, 0 rejected", "TRY  valid 14484.56 (3 rows)"}},
+			stdout: []string{"3 rows, 3 valid, 0 rejected", "  TRY  14484.56 (3 rows)"}},
 		{name: "turkish export without --decimal-comma", args: []string{"turkish.csv"}, code: 1,
-			stdout: []string{`row 1, amount: "1.234,56" uses a decimal comma; run with --decimal-comma`, "INVALID_AMOUNT               2"}},
-		{name: "jsonl", args: []string{"valid.jsonl"}, code: 0, stdout: []string{"2 rows, 2 valid", "TRY  valid 8100.50 (2 rows)"}},
+			stdout: []string{`row 1 (line 2, ID P-001), amount: "1.234,56" uses a decimal comma; run with --decimal-comma`, "INVALID_AMOUNT               2",
+				"payable total (valid rows):\n  TRY  750.00 (1 row)\n", "rejected rows, not payable and not in the total above:\n  2 rejected rows without a readable amount or currency\n"}},
+		{name: "jsonl", args: []string{"valid.jsonl"}, code: 0, stdout: []string{"2 rows, 2 valid", "  TRY  8100.50 (2 rows)"}},
 		{name: "jsonl rules", args: []string{"rules.jsonl"}, code: 1,
-			stdout: []string{`row 1, amount: "1e3" is in scientific notation`, "row 2: is not one JSON item object", "row 3, recipient_info: must be a string", "row 3, amount: \"10.001\" has 3 decimals"}},
-		{name: "json", args: []string{"valid.json"}, code: 0, stdout: []string{"4 rows, 4 valid", "TRY  valid 35100.75 (4 rows)",
+			stdout: []string{`row 1 (ID J1), amount: "1e3" is in scientific notation`, "row 2: is not one JSON item object", "row 3 (ID J3), recipient_info: must be a string", "row 3 (ID J3), amount: \"10.001\" has 3 decimals"}},
+		{name: "json", args: []string{"valid.json"}, code: 0, stdout: []string{"4 rows, 4 valid", "  TRY  35100.75 (4 rows)",
 			`batch fields: externalId "maas-2025-01", conversationId "conv-1", purpose "SALARY"`}},
 		{name: "json, --json", args: []string{"valid.json", "--json"}, code: 0,
 			stdout: []string{`"batch":{"externalId":"maas-2025-01","conversationId":"conv-1","purpose":"SALARY"}`, `"totals":{"TRY":{"valid_rows":4,"valid_amount":35100.75,`}},
 		{name: "json with an unknown purpose", args: []string{"--format", "json", "-"}, stdin: `{"purpose":"MAAS","items":[{"recipientType":"MEMBER_ID","recipientInfo":"1","amount":{"value":1,"currency":"TRY"}}]}`,
 			code: 0, stdout: []string{`warning: purpose "MAAS" is not one iyzico accepts`}},
 		{name: "xlsx from stdin", args: []string{"--format", "xlsx", "-"}, stdin: string(inputs["valid.xlsx"]), code: 0, stdout: []string{"2 rows, 2 valid"}},
-		{name: "xlsx", args: []string{"valid.xlsx"}, code: 0, stdout: []string{"2 rows, 2 valid", "TRY  valid 1734.56 (2 rows)"}},
+		{name: "xlsx", args: []string{"valid.xlsx"}, code: 0, stdout: []string{"2 rows, 2 valid", "  TRY  1734.56 (2 rows)"}},
 		{name: "xlsx rules", args: []string{"rules.xlsx"}, code: 1,
-			stdout: []string{"row 1, recipient_info (cell C2): phone ****67: has no country code", `row 1, amount (cell D2): "1234.5599999999999" has 13 decimals`}},
+			stdout: []string{"row 1 (cell C2, ID X1), recipient_info: phone ****67: has no country code",
+				`row 2 (cell D3, ID X2), amount: "10.005" has 3 decimals but TRY allows 2; the cell holds this value even where its format shows fewer decimals: round it to 2 decimals`,
+				`row 3 (cell D4, ID X3), amount: "82436.039999999994" has 12 decimals but TRY allows 2; correct the amount`,
+				"3 rows, 0 valid, 3 rejected", "payable total (valid rows): nothing", "  TRY  83680.604999999994 (3 rows)"}},
+		{name: "xlsx with formulas", args: []string{"formulas.xlsx"}, code: 0,
+			stdout: []string{"4 rows, 4 valid, 0 rejected", "payable total (valid rows):\n  TRY  164873.38 (4 rows)\n", `warning: unknown column(s) ignored: "gross" (column E), "rate" (column F), "pay_date" (column I)`, "all 4 rows are valid"}},
+		{name: "xlsx with formulas, json", args: []string{"--json", "formulas.xlsx"}, code: 0,
+			stdout: []string{`"payable":{"TRY":{"rows":4,"amount":164873.38}}`, `"rejected_amounts":{}`}},
+		{name: "same recipient in several rows", args: []string{"repeats.csv"}, code: 0,
+			stdout: []string{"warning: rows 1, 2 and 5 (lines 2, 3 and 6) pay the same recipient, IBAN TR33************1326; check that no payment is entered twice",
+				"warning: rows 3 and 4 (lines 4 and 5) pay the same recipient, phone +90********67;", "all 5 rows are valid"}},
+		{name: "same recipient in several rows, json", args: []string{"--json", "repeats.csv"}, code: 0,
+			stdout: []string{`"duplicate_recipients":[{"recipient_type":"IBAN","recipient":"TR33************1326","rows":[1,2,5],"lines":[2,3,6],"row_count":3},` +
+				`{"recipient_type":"PHONE","recipient":"+90********67","rows":[3,4],"lines":[4,5],"row_count":2}],"duplicate_recipient_rows":3,"duplicate_recipient_rows_unlisted":0`}},
+		{name: "rejected amounts apart from the payable total", args: []string{"totals.csv"}, code: 1,
+			stdout: []string{"payable total (valid rows):\n  TRY  1000.00 (1 row)\n  USD  20.50 (1 row)\nrejected rows, not payable and not in the total above:\n  GBP  417312.10 (1 row)\n  USD  119499.805 (1 row)\n"}},
+		{name: "rejected amounts apart, json", args: []string{"--json", "totals.csv"}, code: 1,
+			stdout: []string{`"payable":{"TRY":{"rows":1,"amount":1000.00},"USD":{"rows":1,"amount":20.50}},"rejected_amounts":{"GBP":{"rows":1,"amount":417312.10},"USD":{"rows":1,"amount":119499.805}}`,
+				`{"row":2,"column":"currency","code":"UNSUPPORTED_CURRENCY","message":"row 2 (line 3, ID T2), currency: \"GBP\" is not accepted for this payout; use TRY, USD, EUR","line":3,"item_external_id":"T2"}`}},
 		{name: "stdin", args: []string{"--format", "csv", "-"}, stdin: string(inputs["valid.csv"]), code: 0, stdout: []string{"all 5 rows are valid"}},
 		{name: "currencies flag", args: []string{"valid.csv", "--currencies", "try"}, code: 1,
-			stdout: []string{`row 4, currency: "USD" is not accepted for this payout; use TRY`, "UNSUPPORTED_CURRENCY         2"}},
+			stdout: []string{`row 4 (line 5, ID V4), currency: "USD" is not accepted for this payout; use TRY`, "UNSUPPORTED_CURRENCY         2"}},
 		{name: "max rows", args: []string{"--max-rows", "3", "valid.csv"}, code: 2,
 			stdout: []string{"3 rows, 3 valid", "stopped: the file cannot be read past row 3 (TOO_MANY_ROWS)"}, err: []string{"more than 3 rows", "[TOO_MANY_ROWS]"}},
 		{name: "empty", args: []string{"empty.csv"}, code: 2, err: []string{"the file is empty", "[EMPTY_FILE]"}},
@@ -256,10 +312,13 @@ func TestValidateEveryRule(t *testing.T) {
 		t.Fatalf("exit code %d", code)
 	}
 	type problem struct {
-		Row     int    `json:"row"`
-		Column  string `json:"column"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Row            int    `json:"row"`
+		Column         string `json:"column"`
+		Code           string `json:"code"`
+		Message        string `json:"message"`
+		Line           int    `json:"line"`
+		Cell           string `json:"cell"`
+		ItemExternalID string `json:"item_external_id"`
 	}
 	got := map[problem]bool{}
 	var summary struct {
@@ -290,7 +349,20 @@ func TestValidateEveryRule(t *testing.T) {
 		if !strings.HasPrefix(p.Message, "row ") {
 			t.Errorf("message %q does not name its row", p.Message)
 		}
-		p.Message = ""
+		// rules.csv has one header line and no line break inside a value: line = row + 1. Every
+		// row has an ID, but the one whose columns cannot be trusted does not show it.
+		wantID := fmt.Sprintf("R%02d", p.Row)
+		switch p.Code {
+		case "WRONG_FIELD_COUNT":
+			wantID = ""
+		case "DUPLICATE_ITEM_EXTERNAL_ID":
+			wantID = "R01"
+		}
+		if p.Line != p.Row+1 || p.Cell != "" || p.ItemExternalID != wantID ||
+			!strings.HasPrefix(p.Message, fmt.Sprintf("row %d (line %d", p.Row, p.Line)) {
+			t.Errorf("problem %+v: want line %d, ID %q, named in the message", p, p.Row+1, wantID)
+		}
+		p.Message, p.Line, p.Cell, p.ItemExternalID = "", 0, "", ""
 		got[p] = true
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &summary); err != nil {
@@ -392,7 +464,7 @@ func TestValidateMaxItemAmount(t *testing.T) {
 			continue
 		}
 		tooLarge++
-		for _, want := range []string{fmt.Sprintf("row %d, amount", p.Row), `"999999999999999.99"`, "10000000.00 TRY", "MAX_ITEM_AMOUNT"} {
+		for _, want := range []string{fmt.Sprintf("row %d (line %d, ID BIG-%03d), amount", p.Row, p.Row+1, p.Row), `"999999999999999.99"`, "10000000.00 TRY", "MAX_ITEM_AMOUNT"} {
 			if !strings.Contains(p.Message, want) {
 				t.Errorf("message %q lacks %q", p.Message, want)
 			}
@@ -620,4 +692,39 @@ func (w *headWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.b.String()
+}
+
+// TestExcelFormulaAmountsSubmitted: the workbook whose amounts are formula results saved as Excel
+// saves them (82436.039999999994 for a cell showing 82436.04) passes validate and is paid as
+// shown: submission reads it with the same payoutfile.Reader.
+func TestExcelFormulaAmountsSubmitted(t *testing.T) {
+	path := filepath.Join(validateDir, "formulas.xlsx")
+	if out, err, code := runValidate(t, "", path); code != exitOK {
+		t.Fatalf("validate: exit %d (%v)\n%s", code, err, out)
+	}
+	dir := t.TempDir()
+	c := &cli{t: t, env: map[string]string{"APPROVAL": "auto", "POLL_INTERVAL": "50ms", "RESULTS_DIR": dir, "IYZICO_RATE_LIMIT": "0"}}
+	report := filepath.Join(dir, "report.csv")
+	out, logs, code := c.run(context.Background(), "run", "--wait-final", "--report", report, "--batch-id", "excel-formulas", path)
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, tail(logs, 3000))
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(recs) != 5 {
+		t.Fatalf("report: %d lines (%v):\n%s", len(recs), err, b)
+	}
+	col := map[string]int{}
+	for i, name := range recs[0] {
+		col[name] = i
+	}
+	for i, want := range []string{"82436.04", "82436.04", "0.30", "1.00"} {
+		rec := recs[i+1]
+		if got := rec[col["amount"]]; got != want || rec[col["status"]] != "SUCCESS" || rec[col["paid"]] != "yes" {
+			t.Errorf("report row %d: amount %s, status %s, paid %s; want %s, SUCCESS, yes", i+1, got, rec[col["status"]], rec[col["paid"]], want)
+		}
+	}
 }

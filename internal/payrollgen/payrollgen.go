@@ -24,6 +24,9 @@ type Options struct {
 	Seed uint64
 	// Delimiter is the CSV delimiter (default ',').
 	Delimiter rune
+	// IDPrefix is put before every item_external_id ("emp-<n>"). An item_external_id names one
+	// payment, so two files meant to be paid both need different ones (see batch/repeat.go).
+	IDPrefix string
 	// BankFailEvery gives every n-th valid row an amount ending in .99, which the sandbox's bank
 	// fails (then refunds); 0: none.
 	BankFailEvery int
@@ -62,6 +65,7 @@ func WriteCSV(w io.Writer, o Options) (Totals, error) {
 	rec := make([]string, len(Header))
 	for i := 1; i <= o.Rows; i++ {
 		row := NewRow(r, i)
+		row.ItemExternalID = o.IDPrefix + row.ItemExternalID
 		if o.BankFailEvery > 0 && i%o.BankFailEvery == 0 {
 			row.Amount = row.Amount[:len(row.Amount)-3] + ".99"
 		}

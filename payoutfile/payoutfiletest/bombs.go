@@ -22,7 +22,7 @@ type Run struct {
 // megabytes and no time to write; the archive declares their true sizes and CRCs.
 func RepeatedXLSX(w io.Writer, sheet, sst []Run) error {
 	zw := zip.NewWriter(w)
-	for _, p := range fixedParts(XLSXOptions{SheetName: "Sheet1"}, sst != nil) {
+	for _, p := range fixedParts(XLSXOptions{SheetName: "Sheet1"}, sst != nil, false) {
 		pw, err := zw.Create(p.name)
 		if err != nil {
 			return err

@@ -20,7 +20,23 @@ type Cell struct {
 	Text   string
 	Kind   Kind
 	Inline bool // an inline string (t="inlineStr") instead of a shared string
+	// Formula, for a Number cell, is written as the cell's <f> before Text, its cached result, as
+	// Excel saves a formula (Text "" writes a formula without a result, as programs that do not
+	// calculate do).
+	Formula string
+	// Style is the cell's s attribute, an index into the workbook's cell formats: StyleGeneral,
+	// StylePercent or StyleDate.
+	Style int
+	// LibreOffice writes a Number cell as LibreOffice Calc does: t="n", and aca="false" on <f>.
+	LibreOffice bool
 }
+
+// Cell formats of the workbooks XLSX writes (xl/styles.xml), for Cell.Style.
+const (
+	StyleGeneral = 0 // General
+	StylePercent = 1 // 0.00%: a cell showing 15.00% holds 0.15
+	StyleDate    = 2 // the built-in short date (numFmtId 14): the cell holds a date serial, 46053 for 2026-01-31
+)
 
 // Kind is how a cell stores its value.
 type Kind int
@@ -38,6 +54,10 @@ func S(text string) Cell { return Cell{Text: text} }
 
 // N is a number cell holding exactly text.
 func N(text string) Cell { return Cell{Text: text, Kind: Number} }
+
+// F is a number cell with a formula and its cached result as Excel writes it, such as
+// F("C2*D2", "82436.039999999994").
+func F(formula, result string) Cell { return Cell{Text: result, Kind: Number, Formula: formula} }
 
 // Strings turns a row of texts into string cells; "" stays an empty cell.
 func Strings(texts ...string) []Cell {
@@ -60,7 +80,8 @@ type XLSXOptions struct {
 	AbsoluteRels bool   // relationship targets as absolute paths (/xl/worksheets/sheet1.xml)
 }
 
-// XLSX returns a workbook whose first sheet holds rows.
+// XLSX returns a workbook whose first sheet holds rows; it has a styles part when a cell has a
+// Style.
 func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 	if o.FirstRow == 0 {
 		o.FirstRow = 1
@@ -74,6 +95,7 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 	}
 	var sst []string
 	index := map[string]int{}
+	styled := false // a cell has a Style: the workbook gets xl/styles.xml
 	var sheet strings.Builder
 	ns := `xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"`
 	if o.Prefix != "" {
@@ -98,9 +120,24 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 			if !o.NoRefs {
 				ref = fmt.Sprintf(` r="%s%d"`, Column(j), r)
 			}
+			if c.Style != 0 {
+				ref += fmt.Sprintf(` s="%d"`, c.Style)
+				styled = true
+			}
 			switch {
 			case c.Kind == Number:
-				fmt.Fprintf(&sheet, `<%sc%s><%sv>%s</%sv></%sc>`, p, ref, p, esc(c.Text), p, p)
+				typ, aca := "", ""
+				if c.LibreOffice {
+					typ, aca = ` t="n"`, ` aca="false"`
+				}
+				fmt.Fprintf(&sheet, `<%sc%s%s>`, p, ref, typ)
+				if c.Formula != "" {
+					fmt.Fprintf(&sheet, `<%sf%s>%s</%sf>`, p, aca, esc(c.Formula), p)
+				}
+				if c.Text != "" {
+					fmt.Fprintf(&sheet, `<%sv>%s</%sv>`, p, esc(c.Text), p)
+				}
+				fmt.Fprintf(&sheet, `</%sc>`, p)
 			case c.Kind == Bool:
 				fmt.Fprintf(&sheet, `<%sc%s t="b"><%sv>%s</%sv></%sc>`, p, ref, p, esc(c.Text), p, p)
 			case c.Kind == Formula:
@@ -121,7 +158,7 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 	}
 	fmt.Fprintf(&sheet, `</%ssheetData></%sworksheet>`, p, p)
 
-	parts := slices.Insert(fixedParts(o, true), 4, part{"xl/worksheets/sheet1.xml", sheet.String()})
+	parts := slices.Insert(fixedParts(o, true, styled), 4, part{"xl/worksheets/sheet1.xml", sheet.String()})
 	var ss strings.Builder
 	fmt.Fprintf(&ss, `<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, len(sst), len(sst))
 	for _, s := range sst {
@@ -137,6 +174,9 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 	}
 	ss.WriteString(`</sst>`)
 	parts = append(parts, part{"xl/sharedStrings.xml", ss.String()})
+	if styled {
+		parts = append(parts, part{"xl/styles.xml", stylesPart})
+	}
 
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -155,26 +195,36 @@ func XLSX(rows [][]Cell, o XLSXOptions) []byte {
 
 type part struct{ name, body string }
 
+// stylesPart holds the cell formats of Cell.Style, as Excel writes them: General, a percentage
+// with two decimals and the built-in short date.
+const stylesPart = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>`
+
 // fixedParts returns the parts of a workbook but its first sheet and shared strings: content
 // types, relationships, the workbook (a first sheet and a second one) and, fifth, the second
 // sheet. The
 // workbook's relationships name a shared-strings part when withSST.
-func fixedParts(o XLSXOptions, withSST bool) []part {
+func fixedParts(o XLSXOptions, withSST, withStyles bool) []part {
 	target := func(t string) string {
 		if o.AbsoluteRels {
 			return "/xl/" + t
 		}
 		return t
 	}
+	stylesType, stylesRel := "", ""
+	if withStyles {
+		stylesType = `<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>`
+		stylesRel = `<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="` + target("styles.xml") + `"/>`
+	}
 	sstRel := ""
 	if withSST {
 		sstRel = `<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="` + target("sharedStrings.xml") + `"/>`
 	}
 	return []part{
-		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>`},
+		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>` + stylesType + `</Types>`},
 		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>`},
 		{"xl/workbook.xml", `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="` + esc(o.SheetName) + `" sheetId="1" r:id="rId1"/><sheet name="Other" sheetId="2" r:id="rId9"/></sheets></workbook>`},
-		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet1.xml") + `"/><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet2.xml") + `"/>` + sstRel + `</Relationships>`},
+		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet1.xml") + `"/><Relationship Id="rId9" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="` + target("worksheets/sheet2.xml") + `"/>` + stylesRel + sstRel + `</Relationships>`},
 		{"xl/worksheets/sheet2.xml", `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>not this sheet</t></is></c></row></sheetData></worksheet>`},
 	}
 }
