@@ -3,10 +3,13 @@ package batch
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/masspayout/masspayout/payoutfile"
 	"github.com/masspayout/masspayout/tasks"
 )
 
@@ -192,5 +195,75 @@ func TestConcurrentSubmissionsPayARowOnce(t *testing.T) {
 	}
 	if valid != rows {
 		t.Errorf("%d rows paid over three batches, want each of %d rows once", valid, rows)
+	}
+}
+
+// TestRepayWritesWhatIsNotPaidForGood: the repay file holds, from the original file, the rows
+// that are definitively not paid with their reasons; rows still open, DEPOSIT_FAIL and rows paid
+// elsewhere are left out and counted; another file is refused; the repay file, submitted, pays
+// its rows (their earlier rows are not paid) and nothing else.
+func TestRepayWritesWhatIsNotPaidForGood(t *testing.T) {
+	s, q := newStore(t)
+	ctx := context.Background()
+	orig := header +
+		"m1,MEMBER_ID,2228853,,100,TRY\n" + // SUCCESS
+		"m2,MEMBER_ID,2228854,Şule Koç,200.5,TRY\n" + // refunded
+		"m3,MEMBER_ID,2228855,,300,TRY\n" + // FAILED, payout final
+		"m4,MEMBER_ID,2228856,,400,TRY\n" + // FAILED, payout still processing: may still come back
+		"m5,MEMBER_ID,2228857,,12.345,TRY\n" + // rejected: three decimals
+		"m6,MEMBER_ID,2228858,,600,TRY\n" + // DEPOSIT_FAIL
+		"m7,MEMBER_ID,2228859,,700,TRY\n" // still INIT
+	if _, err := submitBytes(t, s, q, "dec", "csv", orig, 1); err != nil {
+		t.Fatal(err)
+	}
+	for seq, st := range []string{"SUCCESS", "DEPOSIT_SUCCESS", "FAILED", "FAILED", "DEPOSIT_FAIL", "INIT"} {
+		setOutcomes(t, s, "dec", seq+1, st)
+	}
+	if err := s.rdb.HSet(ctx, chunkKey("dec", 3), "payout_status", "COMPLETED").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.HSet(ctx, chunkKey("dec", 4), "payout_status", "PROCESSING").Err(); err != nil {
+		t.Fatal(err)
+	}
+	limits := payoutfile.Options{MaxFileBytes: 1 << 20}
+	if _, err := s.WriteRepay(ctx, "dec", bytes.NewReader([]byte(orig+"\n")), limits, io.Discard); !errors.Is(err, ErrNotOriginal) {
+		t.Fatalf("repay from another file = %v, want ErrNotOriginal", err)
+	}
+	var out bytes.Buffer
+	sum, err := s.WriteRepay(ctx, "dec", bytes.NewReader([]byte(orig)), limits, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if lines[0] != strings.Join(RepayHeader, ",") {
+		t.Errorf("header %q", lines[0])
+	}
+	want := []string{
+		"m2,MEMBER_ID,2228854,Şule Koç,200.50,TRY,,,DEPOSIT_SUCCESS: the bank did not pay it and the money came back",
+		"m3,MEMBER_ID,2228855,,300.00,TRY,,,FAILED: the bank did not pay it",
+		`m5,MEMBER_ID,2228857,,12.345,TRY,,,"AMOUNT_SCALE: row 5 (line 6, ID m5), amount: ""12.345"" has 3 decimals`,
+	}
+	if len(lines) != 1+len(want) {
+		t.Fatalf("repay file:\n%s", out.String())
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[1+i], w) {
+			t.Errorf("line %d = %q, want it to start with %q", i+1, lines[1+i], w)
+		}
+	}
+	if sum.Rows != 3 || sum.StillOpen != 2 || sum.DepositFail != 1 || sum.Amounts["TRY"] != "512.845" {
+		t.Errorf("summary %+v", sum)
+	}
+
+	// Re-submitted (m5 corrected), the repay file pays its rows: their earlier rows are not paid.
+	fixed := strings.Replace(out.String(), "12.345", "12.35", 1)
+	res, err := submitBytes(t, s, q, "dec-repay", "csv", fixed, 10)
+	if err != nil || res.Batch.Valid != 3 || res.Batch.Rejected != 0 {
+		t.Fatalf("repay submitted: %+v, %v", res.Batch, err)
+	}
+	// The original once more under another name: every row is refused or paid elsewhere now.
+	res, err = submitBytes(t, s, q, "dec-again", "csv", orig+"\n", 10)
+	if err != nil || res.Batch.Valid != 0 {
+		t.Fatalf("original again: valid %d, %v", res.Batch.Valid, err)
 	}
 }

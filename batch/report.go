@@ -671,3 +671,7 @@ func writeAtomic(path string, write func(io.Writer) error) error {
 	}
 	return nil
 }
+
+// WriteAtomic writes a file through write into a temporary file beside path and renames it into
+// place, so that a reader never sees half of it.
+func WriteAtomic(path string, write func(io.Writer) error) error { return writeAtomic(path, write) }

@@ -52,7 +52,7 @@ type SubmitOptions struct {
 const maxRowErrors = 1000
 
 // submitParams are the query parameters of POST /v1/batches.
-var submitParams = []string{"batch_id", "purpose", "chunk_size", "decimal_comma", "callback_url", "reject", "format", "allow_duplicate"}
+var submitParams = []string{"batch_id", "purpose", "chunk_size", "decimal_comma", "callback_url", "reject", "format", "allow_duplicate", "allow_repeat"}
 
 // handleBatchCreate is POST /v1/batches: it spools the file, validates it first when reject=all
 // (422 with the row errors when any row is invalid; nothing is submitted), then submits it with
@@ -182,6 +182,13 @@ func parseSubmitValues(q url.Values, idempotencyKey string, o SubmitOptions) (su
 			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "allow_duplicate %q: give true or false", s)
 		}
 		sq.allowDuplicate = v
+	}
+	if s := q.Get("allow_repeat"); s != "" {
+		v, err := strconv.ParseBool(s)
+		if err != nil {
+			return sq, errorf(http.StatusBadRequest, "BAD_OPTIONS", "allow_repeat %q: give true or false", s)
+		}
+		opts.AllowRepeat = v
 	}
 	sq.id = id
 	return sq, nil

@@ -24,7 +24,7 @@ var staticFS embed.FS
 // pages are the dashboard's parsed templates, each with the layout.
 type pages struct {
 	list, batch, schedules, problem, approve *template.Template
-	upload                                   *template.Template
+	upload, repay                            *template.Template
 	disp                                     display // how amounts and times are shown (UI_LOCALE)
 }
 
@@ -42,7 +42,7 @@ func parsePages(schedules bool, disp display) *pages {
 			ParseFS(templateFS, "templates/layout.html", "templates/"+name))
 	}
 	return &pages{list: parse("list.html"), batch: parse("batch.html"), schedules: parse("schedules.html"), problem: parse("problem.html"), approve: parse("approve.html"),
-		upload: parse("upload.html"), disp: disp}
+		upload: parse("upload.html"), repay: parse("repay.html"), disp: disp}
 }
 
 // pageData is what every page template gets.
@@ -161,6 +161,8 @@ type batchBody struct {
 	ReportURL             string
 	// CanDiscard offers discard: the batch never reached iyzico and the user may (role approve).
 	CanDiscard bool
+	// CanRepay offers the repay file: some rows are not paid and the user may submit.
+	CanRepay bool
 	// Rows is the rows section (not paid rows with reasons, …) and the commission.
 	Rows batchRows
 }
@@ -199,6 +201,7 @@ func handleDashboardBatch(log zerolog.Logger, store *batch.Store, pg *pages, c *
 			CSRF:        c.token(p.Name),
 			ReportURL:   "/batches/" + b.ID + "/report.csv",
 			CanDiscard:  discardable(b) && p.Role.Allows(RoleApprove),
+			CanRepay:    b.SubmitDone && hasNotPaid(b) && p.Role.Allows(RoleSubmit),
 		}
 		if body.Rows, err = pg.disp.batchRows(r.Context(), store, b, r.URL.Query()); err != nil {
 			renderProblem(w, r, log, pg, err, "/")

@@ -86,6 +86,10 @@ func classify(err error) *apiError {
 		return &apiError{Status: http.StatusConflict, Code: "REACHED_IYZICO", Message: err.Error()}
 	case errors.Is(err, batch.ErrInsufficientBalance):
 		return &apiError{Status: http.StatusConflict, Code: "INSUFFICIENT_BALANCE", Message: err.Error()}
+	case errors.Is(err, batch.ErrNotOriginal):
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "NOT_ORIGINAL_FILE", Message: err.Error()}
+	case errors.Is(err, batch.ErrStillSubmitting):
+		return &apiError{Status: http.StatusConflict, Code: "STILL_SUBMITTING", Message: err.Error()}
 	case errors.Is(err, batch.ErrFourEyes):
 		return &apiError{Status: http.StatusForbidden, Code: "FOUR_EYES", Message: err.Error()}
 	case errors.Is(err, batch.ErrNotFound):

@@ -26,6 +26,8 @@ func addRoutes(mux router, d Deps) {
 	mux.Handle("POST /v1/batches/{id}/approve", au.api(RoleApprove, handleApprove(log, ap)))
 	mux.Handle("POST /v1/batches/{id}/cancel", au.api(RoleApprove, handleCancel(log, store, q, topts)))
 	mux.Handle("POST /v1/batches/{id}/discard", au.api(RoleApprove, handleDiscard(log, store)))
+	mux.Handle("POST /v1/batches/{id}/repay.csv", au.api(RoleSubmit, handleRepay(log, store, in)))
+	mux.Handle("GET /v1/batches/{id}/repay.csv", au.api(RoleRead, handleRepayGet(log)))
 	mux.Handle("GET "+OpenAPIPath, handleOpenAPI())
 
 	// Probes (no credentials) and metrics (Bearer or basic auth).
@@ -43,6 +45,8 @@ func addRoutes(mux router, d Deps) {
 	mux.Handle("POST /batches/{id}/approve", au.browser(RoleApprove, c.protect(handleApproveForm(log, pg, c, ap))))
 	mux.Handle("POST /batches/{id}/cancel", au.browser(RoleApprove, c.protect(handleDashboardAction(log, pg, cancelForm(store, q, topts)))))
 	mux.Handle("POST /batches/{id}/discard", au.browser(RoleApprove, c.protect(handleDashboardDiscard(log, store, pg))))
+	mux.Handle("GET /batches/{id}/repay", au.browser(RoleSubmit, handleRepayPage(log, store, pg, c)))
+	mux.Handle("POST /batches/{id}/repay", au.browser(RoleSubmit, c.cop.Handler(handleRepayForm(log, store, pg, c, in))))
 	mux.Handle("GET /upload", au.browser(RoleSubmit, handleUploadPage(log, pg, c)))
 	mux.Handle("POST /upload", au.browser(RoleSubmit, c.cop.Handler(handleUploadForm(log, pg, c, desk))))
 	mux.Handle("GET /upload/{id}", au.browser(RoleSubmit, handleUploadResult(log, pg, c, desk)))

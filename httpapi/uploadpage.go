@@ -45,6 +45,7 @@ type uploadBody struct {
 	// The Submit form's values, kept when it is shown again.
 	BatchID, Purpose string
 	AllowDuplicate   bool
+	AllowRepeat      bool
 }
 
 type codeCount struct {
@@ -143,6 +144,7 @@ func resultBody(su *stagedUpload, id, problem string, form url.Values) uploadBod
 		Problems: su.problems, Hidden: su.problemCount - len(su.problems),
 		CanSubmit: rep.FileError == nil && rep.Valid > 0, Purposes: iyzico.Purposes,
 		BatchID: form.Get("batch_id"), Purpose: form.Get("purpose"), AllowDuplicate: form.Get("allow_duplicate") != "",
+		AllowRepeat: form.Get("allow_repeat") != "",
 	}
 	for _, code := range rep.Codes() {
 		body.Codes = append(body.Codes, codeCount{code, rep.RejectedByCode[code]})
@@ -179,6 +181,9 @@ func handleUploadSubmit(log zerolog.Logger, pg *pages, c *csrf, store *batch.Sto
 		}
 		if r.PostFormValue("allow_duplicate") != "" {
 			values.Set("allow_duplicate", "true")
+		}
+		if r.PostFormValue("allow_repeat") != "" {
+			values.Set("allow_repeat", "true")
 		}
 		fail := func(err error) {
 			status, msg := refusal(log, r, err)

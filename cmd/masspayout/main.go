@@ -60,6 +60,7 @@ func commands() map[string]command {
 		"cancel":    {"cancel a batch's chunks still in INIT", cmdCancel},
 		"reconcile": {"re-read every chunk from iyzico and repair the ledger", cmdReconcile},
 		"discard":   {"remove a batch that never reached iyzico", cmdDiscard},
+		"repay":     {"write the rows of a batch not paid, from its original file (--file, -o)", cmdRepay},
 		"sandbox":   {"run the fake iyzico server (--addr)", cmdSandbox},
 		"version":   {"print the version", cmdVersion},
 	}

@@ -26,6 +26,7 @@ type submitFlags struct {
 	callbackURL  string
 	as           string
 	allowDup     bool
+	allowRepeat  bool
 }
 
 func (s *submitFlags) register(fs *flag.FlagSet) {
@@ -37,6 +38,7 @@ func (s *submitFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.callbackURL, "callback-url", "", "POST the signed batch summary here when the batch is final (an https URL on a host in CALLBACK_ALLOWED_HOSTS)")
 	fs.StringVar(&s.as, "as", "", "your name, recorded in the batch's audit list (default: $USER)")
 	fs.BoolVar(&s.allowDup, "allow-duplicate", false, "submit a file that another batch still holds: its rows are paid again")
+	fs.BoolVar(&s.allowRepeat, "allow-repeat", false, "pay rows that another batch paid or is paying again (else they are REJECTED ALREADY_PAID or POSSIBLE_DUPLICATE_PAYMENT); audited")
 }
 
 // newFlagSet returns a flag set whose -h output goes to stderr and whose errors are usage errors.
@@ -124,6 +126,7 @@ func (s *submitFlags) submit(ctx context.Context, a *app, e env, path string, pr
 			ChunkSize:    chunk,
 			CallbackURL:  s.callbackURL,
 			Currencies:   a.cfg.Currencies,
+			AllowRepeat:  s.allowRepeat,
 		},
 		Limits:      payoutfile.Options{MaxFileBytes: a.cfg.MaxFileBytes, MaxFieldBytes: a.cfg.MaxFieldBytes, MaxRows: a.cfg.MaxRows, MaxAmount: a.cfg.MaxItemAmount},
 		Submitter:   who,
