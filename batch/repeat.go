@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strconv"
@@ -528,4 +529,85 @@ func repeatedDetail(m map[string]int) string {
 	}
 	return fmt.Sprintf("--allow-repeat: %d %s that other batches paid or are paying %s paid again: %s",
 		n, plural(n, "row", "rows"), plural(n, "is", "are"), strings.Join(parts, ", "))
+}
+
+// PreviewRepeats reads the payout file f with o (as a submission would) and returns the rows the
+// cross-batch check would refuse now (ALREADY_PAID, POSSIBLE_DUPLICATE_PAYMENT), at most max of
+// them, and how many there are. It claims nothing: a dry run for the upload page. Rows that
+// another batch pays but that batch's row is definitively not paid are not reported.
+func (s *Store) PreviewRepeats(ctx context.Context, f File, o payoutfile.Options, max int) (n int, sample []payoutfile.RowError, err error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, nil, fmt.Errorf("rewind file: %w", err)
+	}
+	r, err := payoutfile.NewReader(f, o)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer r.Close()
+	rc, err := s.newRepeatCheck(ctx, "", false)
+	if err != nil {
+		return 0, nil, err
+	}
+	block := make([]payoutfile.Record, 0, repeatBlock)
+	flush := func() error {
+		fields := make([]string, 0, len(block))
+		recs := make([]*payoutfile.Record, 0, len(block))
+		byID := make([]bool, 0, len(block))
+		var buf []byte
+		for i := range block {
+			if block[i].Valid() {
+				var id bool
+				buf, id = appendPayField(buf[:0], &block[i].Item)
+				fields = append(fields, string(buf))
+				recs = append(recs, &block[i])
+				byID = append(byID, id)
+			}
+		}
+		block = block[:0]
+		if len(fields) == 0 {
+			return nil
+		}
+		pipe := s.rdb.Pipeline()
+		reads := make([]*redis.SliceCmd, len(rc.buckets))
+		for k, b := range rc.buckets {
+			reads[k] = pipe.HMGet(ctx, b, fields...)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("read the payment index: %w", err)
+		}
+		for i := range fields {
+			for _, rd := range reads {
+				cur, ok := rd.Val()[i].(string)
+				if !ok {
+					continue
+				}
+				e, _, err := rc.decide(ctx, recs[i], byID[i], cur)
+				if err != nil {
+					return err
+				}
+				if e != nil {
+					if n++; len(sample) < max {
+						sample = append(sample, *e)
+					}
+				}
+				break
+			}
+		}
+		return nil
+	}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, sample, err
+		}
+		if block = append(block, rec); len(block) == cap(block) {
+			if err := flush(); err != nil {
+				return n, sample, err
+			}
+		}
+	}
+	return n, sample, flush()
 }

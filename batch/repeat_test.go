@@ -267,3 +267,27 @@ func TestRepayWritesWhatIsNotPaidForGood(t *testing.T) {
 		t.Fatalf("original again: valid %d, %v", res.Batch.Valid, err)
 	}
 }
+
+func TestNotPaidForGood(t *testing.T) {
+	for _, tc := range []struct {
+		status, payout string
+		want           bool
+	}{
+		{"SUCCESS", "COMPLETED", false},
+		{"INIT", "", false},
+		{RowPending, "", false},
+		{RowUnknown, "", false},
+		{"DEPOSIT_FAIL", "COMPLETED", false}, // money neither paid nor back
+		{"FAILED", "PROCESSING", false},      // may still become DEPOSIT_FAIL
+		{"FAILED", "COMPLETED", true},
+		{"DEPOSIT_SUCCESS", "PROCESSING", true},
+		{"INVALID", "", true},
+		{RowRejected, "", true},
+		{RowError, "", true},
+		{"MASS_PAYOUT_CANCELED", "CANCELED", true},
+	} {
+		if got := NotPaidForGood(tc.status, tc.payout); got != tc.want {
+			t.Errorf("NotPaidForGood(%s, %s) = %v, want %v", tc.status, tc.payout, got, tc.want)
+		}
+	}
+}

@@ -59,3 +59,23 @@ func TestRepayFile(t *testing.T) {
 		t.Errorf("dashboard repay from another file: %d\n%s", status, page)
 	}
 }
+
+// TestUploadPageShowsRowsOtherBatchesPay: the upload page's validation lists, before Submit,
+// the valid rows that an earlier batch pays, naming it.
+func TestUploadPageShowsRowsOtherBatchesPay(t *testing.T) {
+	r := setup(t)
+	file, tot := payroll(t, 20, 0, 91)
+	r.mustSubmit("submitter", file, url.Values{"batch_id": {"first"}})
+	// The same payroll with one more row: another file, the same 20 payments.
+	edited := append(append([]byte{}, file...), []byte("new-1,MEMBER_ID,2228853,Ali Kaya,100.00,TRY,fark\n")...)
+	token := newCSRF([]byte(testCSRFKey)).token("submitter")
+	b, ctype := multipartFile(t, "edited.csv", edited, "csrf_token", token)
+	status, hdr, _ := r.do(request{method: "POST", path: "/upload", body: b, ctype: ctype, basic: "submitter"})
+	if status != http.StatusSeeOther {
+		t.Fatalf("upload: %d", status)
+	}
+	status, _, page := r.do(request{method: "GET", path: hdr.Get("Location"), basic: "submitter"})
+	if status != 200 || !contains(string(page), `id="repeats-summary"`, strconv.Itoa(tot.Valid)+" valid rows are paid", "ALREADY_PAID", "in batch first (row 1") {
+		t.Fatalf("validation page: %d\n%s", status, page)
+	}
+}

@@ -14,7 +14,7 @@ func addRoutes(mux router, d Deps) {
 	pg := parsePages(schedules, newDisplay(d.Locale))
 	c := newCSRF(d.CSRFKey)
 	in := newIntake(d.Submit) // one bound on uploads for the API and the dashboard
-	desk := uploadDesk{in: in, staged: newStagedUploads(2 * in.o.MaxUploadBytes)}
+	desk := uploadDesk{in: in, staged: newStagedUploads(2 * in.o.MaxUploadBytes), store: store}
 
 	// REST API (Bearer tokens).
 	mux.Handle("POST /v1/batches", au.api(RoleSubmit, handleBatchCreate(log, store, q, topts, in)))

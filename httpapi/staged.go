@@ -28,6 +28,8 @@ type stagedUpload struct {
 	report       *payoutfile.Report
 	problems     []payoutfile.RowError // the first maxRowErrors
 	problemCount int                   // every problem found
+	repeats      []payoutfile.RowError // the first maxRowErrors rows other batches pay (batch.PreviewRepeats)
+	repeatCount  int
 	at           time.Time
 	busy         bool // being submitted
 	timer        *time.Timer

@@ -18,6 +18,7 @@ import (
 type uploadDesk struct {
 	in     *intake
 	staged *stagedUploads
+	store  *batch.Store // for the cross-batch preview (rows other batches pay)
 }
 
 // uploadFormats are the file name extensions the upload page takes.
@@ -37,11 +38,15 @@ type uploadBody struct {
 	DecimalComma bool
 	Problems     []payoutfile.RowError
 	Hidden       int // problems found but not listed
-	Codes        []codeCount
-	Totals       []validTotal
-	Expires      string
-	CanSubmit    bool
-	Purposes     []string
+	// Repeats are valid rows that other batches pay or may still pay: submitted, they are
+	// REJECTED (ALREADY_PAID, POSSIBLE_DUPLICATE_PAYMENT) unless allow_repeat is ticked.
+	Repeats     []payoutfile.RowError
+	RepeatCount int
+	Codes       []codeCount
+	Totals      []validTotal
+	Expires     string
+	CanSubmit   bool
+	Purposes    []string
 	// The Submit form's values, kept when it is shown again.
 	BatchID, Purpose string
 	AllowDuplicate   bool
@@ -109,6 +114,10 @@ func handleUploadForm(log zerolog.Logger, pg *pages, c *csrf, desk uploadDesk) h
 				su.problems = append(su.problems, e)
 			}
 		})
+		if err == nil && su.report.FileError == nil && desk.store != nil {
+			// What the cross-batch check would refuse, shown before Submit; it claims nothing.
+			su.repeatCount, su.repeats, err = desk.store.PreviewRepeats(r.Context(), up.file, desk.in.limits(up, opts), maxRowErrors)
+		}
 		if err != nil {
 			up.close()
 			renderProblem(w, r, log, pg, err, "/upload")
@@ -142,6 +151,7 @@ func resultBody(su *stagedUpload, id, problem string, form url.Values) uploadBod
 	body := uploadBody{
 		ID: id, Report: rep, Size: su.up.size, DecimalComma: su.decimalComma, Problem: problem,
 		Problems: su.problems, Hidden: su.problemCount - len(su.problems),
+		Repeats: su.repeats, RepeatCount: su.repeatCount,
 		CanSubmit: rep.FileError == nil && rep.Valid > 0, Purposes: iyzico.Purposes,
 		BatchID: form.Get("batch_id"), Purpose: form.Get("purpose"), AllowDuplicate: form.Get("allow_duplicate") != "",
 		AllowRepeat: form.Get("allow_repeat") != "",
